@@ -1,1 +1,3 @@
-Console.WriteLine("x");
+using Converge.Cli;
+
+return await CliApp.RunAsync(args);

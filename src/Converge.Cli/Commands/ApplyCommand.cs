@@ -1,0 +1,93 @@
+using Converge.Engine;
+using Converge.Machine;
+using Converge.Providers.Contract;
+using Converge.Reporting;
+
+namespace Converge.Cli.Commands;
+
+/// <summary>
+/// <c>converge apply [--noop] [PATH]</c>: validate everything, take the run lock, plan and (unless
+/// --noop) apply, write the report, print the human view or the JSON report, exit with the detailed code.
+/// </summary>
+public sealed class ApplyCommand(Settings settings, string path, ApplySettings apply)
+{
+    public async Task<int> RunAsync(CancellationToken ct)
+    {
+        var log = Logging.Create(settings);
+        var started = DateTimeOffset.Now;
+        var pipeline = new ManifestPipeline(settings, log);
+        var loaded = pipeline.Load(path);
+        if (!ManifestPipeline.Report(loaded.Diagnostics, Console.Error) || loaded.Run is null)
+            return ExitCodes.ManifestError;
+        var run = loaded.Run;
+
+        IReadOnlySet<Compiler.Catalog.ResourceId>? selection = null;
+        if (apply.Tags.Count > 0)
+        {
+            selection = run.Graph.SelectByTags(apply.Tags);
+            if (selection.Count == 0)
+                log.Warning("No resource has any of the tags {Tags}; nothing to do", string.Join(",", apply.Tags));
+        }
+
+        var stateDir = settings.EffectiveStateDir;
+        RunLock runLock;
+        try
+        {
+            Directory.CreateDirectory(stateDir);
+            runLock = RunLock.Acquire(settings.LockPath, apply.LockTimeout, ct);
+        }
+        catch (RunLockTimeoutException e)
+        {
+            Console.Error.WriteLine($"converge: {e.Message}");
+            return ExitCodes.Failures;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            Console.Error.WriteLine($"converge: cannot use state directory {stateDir}: {e.Message} (run as root, or pass --state-dir)");
+            return ExitCodes.Failures;
+        }
+
+        using (runLock)
+        {
+            var (user, sudoUser) = RunContext.CurrentUser();
+            var context = new RunContext(RunContext.NewRunId(started), Environment.MachineName, user, sudoUser,
+                Path.GetFullPath(path), RevisionProbe.Probe(path), started);
+            var redactor = new Redactor(run.Catalog.SecretValues);
+            // --noop reads the journal (to show refreshes still owed) but the engine never writes it in a noop run.
+            var journal = RefreshJournal.Open(Path.Combine(stateDir, "refresh-journal.json"));
+            var system = new LocalSystem();
+            var providerContext = new ProviderContext(system, new FileBucket(Path.Combine(stateDir, "bucket")), run.ManagedPaths);
+            var order = run.Graph.Order.Where(id => selection is null || selection.Contains(id)).ToList();
+
+            var renderer = new ConsoleRenderer(Console.Out, order, settings.Color, showUnchanged: settings.Verbosity > 0);
+            IRunObserver observer = apply.Json ? NullObserver.Instance : renderer;
+            if (!apply.Json) renderer.Header(loaded.Node, context, apply.Noop);
+
+            var engine = new RunEngine(providerContext, journal, redactor);
+            var result = await engine.RunAsync(run, new RunOptions { Noop = apply.Noop, Selection = selection, RunId = context.RunId }, observer, ct);
+
+            var finished = DateTimeOffset.Now;
+            var json = RunReport.ToJson(context, loaded.Node, result, finished);
+            string? reportPath = null;
+            try
+            {
+                reportPath = new ReportStore(stateDir).Save(context, json, result, finished);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                log.Error("Could not write the run report to {StateDir}: {Message}", stateDir, e.Message);
+            }
+
+            if (apply.Json) Console.Out.Write(json);
+            else renderer.Summary(result);
+            log.Debug("Report written to {Path}", reportPath);
+            return result.ExitCode;
+        }
+    }
+
+    private sealed class NullObserver : IRunObserver
+    {
+        public static readonly NullObserver Instance = new();
+        public void ResourceFinished(ResourceOutcome outcome) { }
+    }
+}

@@ -1,0 +1,116 @@
+using System.CommandLine;
+
+namespace Converge.Cli;
+
+/// <summary>Settings every command shares, read once from the command line and the environment.</summary>
+public sealed record Settings(
+    string? StateDir,
+    string? Node,
+    string FactsDir,
+    int Verbosity,
+    bool Color)
+{
+    public const string DefaultStateDir = "/var/lib/converge";
+    public const string DefaultLockPath = "/run/converge.lock";
+
+    /// <summary>Where reports and backups go: --state-dir, else $CONVERGE_STATE_DIR, else /var/lib/converge.</summary>
+    public string EffectiveStateDir => StateDir ?? DefaultStateDir;
+
+    /// <summary>
+    /// The run lock. It lives in /run by default (gone after a reboot, like the run it guards); a custom
+    /// state dir takes the lock with it, so tests and side-by-side installs never block each other.
+    /// </summary>
+    public string LockPath => StateDir is null ? DefaultLockPath : Path.Combine(StateDir, "converge.lock");
+}
+
+/// <summary>Options of `apply` (and of the root, for `converge --noop`).</summary>
+public sealed record ApplySettings(bool Noop, IReadOnlyList<string> Tags, bool Json, TimeSpan LockTimeout);
+
+public sealed class CommonOptions
+{
+    public readonly Option<string?> StateDir = new("--state-dir")
+    {
+        Description = "Directory for reports, backups and the run lock (default /var/lib/converge and /run/converge.lock; env CONVERGE_STATE_DIR)",
+        Recursive = true,
+    };
+
+    public readonly Option<string?> Node = new("--node")
+    {
+        Description = "Compile as if this host's name were NAME",
+        Recursive = true,
+    };
+
+    public readonly Option<string?> FactsDir = new("--facts-dir")
+    {
+        Description = "Directory of external facts (default /etc/converge/facts.d; env CONVERGE_FACTS_DIR)",
+        Recursive = true,
+    };
+
+    public readonly Option<bool> Verbose = new("--verbose", "-v") { Description = "Log more (debug)", Recursive = true };
+    public readonly Option<bool> Quiet = new("--quiet", "-q") { Description = "Log only errors", Recursive = true };
+
+    public readonly Option<string> Color = new("--color")
+    {
+        Description = "Colour output: auto (on a terminal, unless NO_COLOR is set), always, never",
+        DefaultValueFactory = _ => "auto",
+        Recursive = true,
+    };
+
+    public readonly Option<bool> Noop = new("--noop", "-n")
+    {
+        Description = "Preview: show every change (with diffs) that a run would make; change nothing. Exit 2 when changes are pending",
+    };
+
+    public readonly Option<string?> Tags = new("--tags", "-t")
+    {
+        Description = "Run only resources with one of these comma-separated tags (and what they require)",
+    };
+
+    public readonly Option<bool> Json = new("--json") { Description = "Print the run's JSON report on stdout instead of the human view" };
+
+    public readonly Option<double> LockTimeout = new("--lock-timeout")
+    {
+        Description = "Seconds to wait for another run to finish before giving up (default 60)",
+        DefaultValueFactory = _ => 60,
+    };
+
+    public CommonOptions()
+    {
+        Color.AcceptOnlyFromAmong("auto", "always", "never");
+    }
+
+    public IEnumerable<Option> Global => [StateDir, Node, FactsDir, Verbose, Quiet, Color];
+
+    public IEnumerable<Option> ApplyOnly => [Noop, Tags, Json, LockTimeout];
+
+    public static Argument<string> PathArgument() => new("PATH")
+    {
+        Description = "A manifest repo directory (with site.yaml) or a single manifest file",
+        DefaultValueFactory = _ => ".",
+    };
+
+    public Settings Read(ParseResult p)
+    {
+        var color = p.GetValue(Color) switch
+        {
+            "always" => true,
+            "never" => false,
+            _ => !Console.IsOutputRedirected && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR")),
+        };
+        var verbosity = p.GetValue(Verbose) ? 1 : p.GetValue(Quiet) ? -1 : 0;
+        return new Settings(
+            NonEmpty(p.GetValue(StateDir)) ?? NonEmpty(Environment.GetEnvironmentVariable("CONVERGE_STATE_DIR")),
+            NonEmpty(p.GetValue(Node)),
+            NonEmpty(p.GetValue(FactsDir)) ?? NonEmpty(Environment.GetEnvironmentVariable("CONVERGE_FACTS_DIR")) ?? "/etc/converge/facts.d",
+            verbosity,
+            color);
+    }
+
+    public ApplySettings ReadApply(ParseResult p) => new(
+        p.GetValue(Noop),
+        (p.GetValue(Tags) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+        p.GetValue(Json),
+        TimeSpan.FromSeconds(p.GetValue(LockTimeout)));
+
+    private static string? NonEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
+}

@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Converge.Compiler;
+using Converge.Compiler.Catalog;
+using Converge.Engine;
+using Converge.Machine.Facts;
+using Converge.Manifests.Diagnostics;
+using Converge.Providers;
+using Converge.Providers.Contract;
+using Serilog;
+
+namespace Converge.Cli;
+
+/// <summary>
+/// The read-only front half of every command: facts → compile → validate specs and graph. Touches
+/// nothing on the host. Diagnostics from every step are collected so the user sees all of them at once.
+/// </summary>
+public sealed class ManifestPipeline(Settings settings, ILogger log)
+{
+    public ProviderRegistry Providers { get; } = BuiltInProviders.CreateRegistry();
+
+    public sealed record Result(
+        JsonObject Facts,
+        string Node,
+        ResourceCatalog? Catalog,
+        PreparedRun? Run,
+        IReadOnlyList<Diagnostic> Diagnostics)
+    {
+        public bool Ok => Run is not null && !Diagnostics.Any(d => d.Severity == Severity.Error);
+    }
+
+    public JsonObject GatherFacts()
+    {
+        var clock = Stopwatch.StartNew();
+        var gathered = FactGatherer.Gather(new FactOptions { FactsDirectory = settings.FactsDir, HostnameOverride = settings.Node });
+        foreach (var w in gathered.Warnings) log.Warning("Facts: {Warning}", w);
+        log.Debug("Gathered facts in {Elapsed:0.0} ms", clock.Elapsed.TotalMilliseconds);
+        return gathered.Facts;
+    }
+
+    public Result Load(string path)
+    {
+        var facts = GatherFacts();
+        var node = settings.Node ?? (string?)facts["hostname"] ?? Environment.MachineName;
+        var clock = Stopwatch.StartNew();
+        var compiled = ManifestCompiler.Compile(new CompileRequest(Path.GetFullPath(path), node, facts, Providers)
+        {
+            ModuleSearchPath = ShippedModules.SearchPath(),
+        });
+        log.Debug("Compiled {Count} resources for {Node} in {Elapsed:0.0} ms",
+            compiled.Catalog?.Resources.Count ?? 0, node, clock.Elapsed.TotalMilliseconds);
+        var diagnostics = new DiagnosticBag();
+        diagnostics.AddRange(compiled.Diagnostics);
+        PreparedRun? run = null;
+        if (compiled.Catalog is not null)
+        {
+            clock.Restart();
+            run = RunPreparer.Prepare(compiled.Catalog, Providers, diagnostics);
+            log.Debug("Validated specs and graph in {Elapsed:0.0} ms", clock.Elapsed.TotalMilliseconds);
+        }
+        return new Result(facts, node, compiled.Catalog, run, diagnostics.Sorted());
+    }
+
+    /// <summary>Prints diagnostics (with source excerpts) to stderr; returns true when none is an error.</summary>
+    public static bool Report(IReadOnlyList<Diagnostic> diagnostics, TextWriter error)
+    {
+        if (diagnostics.Count == 0) return true;
+        var renderer = DiagnosticRenderer.ForFiles();
+        foreach (var d in diagnostics) error.WriteLine(renderer.Render(d));
+        var errors = diagnostics.Count(d => d.Severity == Severity.Error);
+        var warnings = diagnostics.Count - errors;
+        if (errors > 0)
+            error.WriteLine($"{errors} error{(errors == 1 ? "" : "s")}{(warnings > 0 ? $", {warnings} warning{(warnings == 1 ? "" : "s")}" : "")}; nothing was changed.");
+        return errors == 0;
+    }
+}
+
+/// <summary>
+/// Where the modules that ship with Converge live: beside the executable (published builds copy
+/// modules/ there), under /usr/share/converge, or, when run from source, the repo's modules/ folder.
+/// $CONVERGE_MODULE_PATH (colon-separated) comes first.
+/// </summary>
+public static class ShippedModules
+{
+    public static IReadOnlyList<string> SearchPath()
+    {
+        var dirs = new List<string>();
+        var env = Environment.GetEnvironmentVariable("CONVERGE_MODULE_PATH");
+        if (!string.IsNullOrEmpty(env)) dirs.AddRange(env.Split(':', StringSplitOptions.RemoveEmptyEntries));
+        var exeDir = AppContext.BaseDirectory;
+        dirs.Add(Path.Combine(exeDir, "modules"));
+        dirs.Add("/usr/share/converge/modules");
+        for (var d = new DirectoryInfo(exeDir); d is not null; d = d.Parent)
+        {
+            if (File.Exists(Path.Combine(d.FullName, "Converge.sln")))
+            {
+                dirs.Add(Path.Combine(d.FullName, "modules"));
+                break;
+            }
+        }
+        return dirs.Where(Directory.Exists).Distinct().ToList();
+    }
+}

@@ -1,0 +1,62 @@
+using Converge.Compiler.Catalog;
+using Converge.Providers.Contract;
+
+namespace Converge.Engine;
+
+/// <summary>
+/// Makes outcomes safe to show: sensitive properties print <c>(redacted)</c> (values, diffs and argv),
+/// and any secret's clear text that still shows up in a message, command or diff is replaced too.
+/// Every output seam reads outcomes after this, so none of them has to remember to redact.
+/// </summary>
+public sealed class Redactor
+{
+    private readonly string[] _secrets;
+
+    public Redactor(IEnumerable<string> secretValues)
+    {
+        // Longest first, so a secret containing another is replaced whole. Very short values would
+        // shred ordinary text, and cannot be meaningfully hidden anyway.
+        _secrets = secretValues.Where(s => s.Length >= 4).Distinct().OrderByDescending(s => s.Length).ToArray();
+    }
+
+    public static readonly Redactor None = new([]);
+
+    public string? Scrub(string? text)
+    {
+        if (text is null || _secrets.Length == 0) return text;
+        foreach (var s in _secrets)
+            if (text.Contains(s, StringComparison.Ordinal)) text = text.Replace(s, Value.Redacted, StringComparison.Ordinal);
+        return text;
+    }
+
+    public IReadOnlyList<Change> Redact(ResourceSpec? spec, IReadOnlyList<Change> changes)
+    {
+        if (changes.Count == 0) return changes;
+        var result = new List<Change>(changes.Count);
+        foreach (var c in changes)
+        {
+            if (spec is not null && spec.IsSensitive(c.Property))
+            {
+                result.Add(c with
+                {
+                    From = c.From is null ? null : Value.Redacted,
+                    To = c.To is null ? null : Value.Redacted,
+                    UnifiedDiff = c.UnifiedDiff is null ? null : Value.Redacted,
+                    Argv = c.Argv is null ? null : [Value.Redacted],
+                });
+            }
+            else if (_secrets.Length > 0)
+            {
+                result.Add(c with
+                {
+                    From = Scrub(c.From),
+                    To = Scrub(c.To),
+                    UnifiedDiff = Scrub(c.UnifiedDiff),
+                    Argv = c.Argv?.Select(a => Scrub(a)!).ToList(),
+                });
+            }
+            else result.Add(c);
+        }
+        return result;
+    }
+}

@@ -1,0 +1,191 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Converge.Compiler.Catalog;
+using Converge.Providers.Contract;
+
+namespace Converge.Engine;
+
+public sealed record RunOptions
+{
+    /// <summary>Plan only: read and diff every resource, change nothing (the journal is read, not written).</summary>
+    public bool Noop { get; init; }
+
+    /// <summary>Limit the run to these resources (e.g. chosen by <c>--tags</c>); null runs all.</summary>
+    public IReadOnlySet<ResourceId>? Selection { get; init; }
+
+    public string RunId { get; init; } = "";
+
+    /// <summary>How many resources may be read at once. Applies are one at a time.</summary>
+    public int MaxConcurrency { get; init; } = Math.Max(4, Environment.ProcessorCount * 4);
+}
+
+/// <summary>Live events of a run. Called from several threads; outcomes arrive in completion order.</summary>
+public interface IRunObserver
+{
+    void ResourceFinished(ResourceOutcome outcome);
+}
+
+/// <summary>
+/// Plans and applies a prepared run: each resource is read and diffed as soon as everything it depends
+/// on is done (reads run concurrently), its changes applied one resource at a time, refreshes delivered
+/// along notify/subscribe edges and journaled so none is lost. A failure skips only its dependents.
+/// Cancellation stops starting resources; one that has begun is allowed to finish.
+/// </summary>
+public sealed class RunEngine(ProviderContext context, RefreshJournal journal, Redactor redactor)
+{
+    private readonly SemaphoreSlim _applyGate = new(1, 1);
+
+    public async Task<RunResult> RunAsync(PreparedRun run, RunOptions options, IRunObserver observer, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var graph = run.Graph;
+        var selected = options.Selection;
+        var order = graph.Order.Where(id => selected is null || selected.Contains(id)).ToList();
+
+        var pendingRefresh = new ConcurrentDictionary<ResourceId, ConcurrentBag<string>>();
+        foreach (var e in journal.Pending)
+            if (ResourceId.TryParse(e.Target, out var target) && run.Resources.ContainsKey(target))
+                pendingRefresh.GetOrAdd(target, _ => []).Add($"{e.Source} (pending since run {e.RunId})");
+
+        // A resource whose result (or a transitive dependency's) is a pending change, for --noop's "unknown".
+        var pendingUpstream = new ConcurrentDictionary<ResourceId, ResourceId>();
+        var outcomes = new ConcurrentDictionary<ResourceId, ResourceOutcome>();
+        var tasks = new Dictionary<ResourceId, Task>(order.Count);
+        using var gate = new SemaphoreSlim(options.MaxConcurrency);
+
+        foreach (var id in order)
+        {
+            var deps = graph.Incoming(id)
+                .Where(e => tasks.ContainsKey(e.From))
+                .Select(e => tasks[e.From])
+                .Distinct()
+                .ToArray();
+            tasks[id] = RunOneAsync(id, deps);
+        }
+        await Task.WhenAll(tasks.Values).ConfigureAwait(false);
+
+        var ordered = order.Select(id => outcomes[id]).ToList();
+        return new RunResult(ordered, options.Noop, ct.IsCancellationRequested, clock.Elapsed);
+
+        async Task RunOneAsync(ResourceId id, Task[] deps)
+        {
+            if (deps.Length > 0) await Task.WhenAll(deps).ConfigureAwait(false);
+            await gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            ResourceOutcome outcome;
+            try
+            {
+                outcome = await ConvergeAsync(id).ConfigureAwait(false);
+            }
+            finally
+            {
+                gate.Release();
+            }
+            outcomes[id] = outcome;
+            observer.ResourceFinished(outcome);
+        }
+
+        async Task<ResourceOutcome> ConvergeAsync(ResourceId id)
+        {
+            var prepared = run.Resources[id];
+            var spec = prepared.Spec;
+            var provider = prepared.Provider;
+            var source = prepared.Resource.Span;
+            var watch = Stopwatch.StartNew();
+            ResourceOutcome Done(OutcomeStatus status, IReadOnlyList<Change> changes, string? message = null)
+                => new(id, status, redactor.Redact(spec, changes), watch.Elapsed, source) { Message = redactor.Scrub(message) };
+
+            // Dependencies first: a failed or skipped one means this one must not run.
+            foreach (var e in graph.Incoming(id))
+            {
+                if (!outcomes.TryGetValue(e.From, out var dep)) continue; // outside the selection
+                if (dep.Status is OutcomeStatus.Failed or OutcomeStatus.Skipped)
+                    return Done(OutcomeStatus.Skipped, [], $"dependency {e.From} {(dep.Status == OutcomeStatus.Failed ? "failed" : "was skipped")}");
+                if (dep.IsChange) pendingUpstream.TryAdd(id, e.From);
+                else if (pendingUpstream.TryGetValue(e.From, out var far)) pendingUpstream.TryAdd(id, far);
+                if (dep.IsChange && e.Refreshes)
+                    pendingRefresh.GetOrAdd(id, _ => []).Add(e.From.ToString());
+            }
+            if (ct.IsCancellationRequested)
+                return Done(OutcomeStatus.Skipped, [], "run interrupted before this resource started");
+
+            var noop = options.Noop || prepared.Resource.Noop;
+            var refreshSources = pendingRefresh.TryGetValue(id, out var bag)
+                ? bag.Distinct().Order(StringComparer.Ordinal).ToList()
+                : [];
+            var wantsRefresh = refreshSources.Count > 0 && provider.IsRefreshable;
+
+            if (options.Noop && pendingUpstream.TryGetValue(id, out var upstream) && provider.ReadDependsOnUpstream(spec))
+            {
+                return Done(OutcomeStatus.Unknown, [], $"depends on pending change to {upstream}") with
+                {
+                    RefreshedBy = refreshSources,
+                    Refreshed = wantsRefresh,
+                    RefreshChanges = wantsRefresh ? redactor.Redact(spec, provider.PlanRefresh(spec)) : [],
+                };
+            }
+
+            object actual;
+            IReadOnlyList<Change> changes;
+            try
+            {
+                actual = await provider.ReadAsync(spec, context, CancellationToken.None).ConfigureAwait(false);
+                changes = provider.Diff(spec, actual);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                return Done(OutcomeStatus.Failed, [], "could not read actual state: " + ex.Message);
+            }
+
+            var refreshTargets = graph.Outgoing(id).Where(e => e.Refreshes).Select(e => e.To.ToString()).Distinct().ToList();
+
+            if (noop)
+            {
+                if (changes.Count == 0 && !wantsRefresh)
+                    return Done(OutcomeStatus.Unchanged, []) with { RefreshedBy = refreshSources };
+                return Done(OutcomeStatus.WouldChange, changes) with
+                {
+                    RefreshedBy = refreshSources,
+                    // A resource that changes anyway needs no separate refresh (a started service is not restarted).
+                    Refreshed = wantsRefresh && changes.Count == 0,
+                    RefreshChanges = wantsRefresh && changes.Count == 0 ? redactor.Redact(spec, provider.PlanRefresh(spec)) : [],
+                };
+            }
+
+            if (changes.Count == 0 && !wantsRefresh)
+            {
+                if (refreshSources.Count > 0) journal.Delivered(id.ToString()); // not refreshable: nothing to deliver
+                return Done(OutcomeStatus.Unchanged, []) with { RefreshedBy = refreshSources };
+            }
+
+            await _applyGate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            try
+            {
+                // Journal first: if we die after the change but before the refresh, the next run delivers it.
+                if (refreshTargets.Count > 0) journal.Add(id.ToString(), refreshTargets, options.RunId);
+                if (changes.Count > 0)
+                    await provider.ApplyAsync(spec, actual, changes, context, CancellationToken.None).ConfigureAwait(false);
+                IReadOnlyList<Change> refreshChanges = [];
+                if (wantsRefresh && changes.Count == 0)
+                {
+                    refreshChanges = provider.PlanRefresh(spec);
+                    await provider.RefreshAsync(spec, context, CancellationToken.None).ConfigureAwait(false);
+                }
+                if (refreshSources.Count > 0) journal.Delivered(id.ToString());
+                return Done(OutcomeStatus.Changed, changes) with
+                {
+                    RefreshedBy = refreshSources,
+                    Refreshed = refreshChanges.Count > 0 || (wantsRefresh && changes.Count == 0),
+                    RefreshChanges = redactor.Redact(spec, refreshChanges),
+                };
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                return Done(OutcomeStatus.Failed, changes, ex.Message) with { RefreshedBy = refreshSources };
+            }
+            finally
+            {
+                _applyGate.Release();
+            }
+        }
+    }
+}

@@ -1,0 +1,200 @@
+using Converge.Compiler.Catalog;
+using Converge.Manifests.Diagnostics;
+
+namespace Converge.Graph;
+
+/// <summary>
+/// The catalog's resources as a dependency graph: explicit edges (require, before, notify, subscribe)
+/// and automatic ones, in a deterministic topological order (ties broken by id, so the same manifests
+/// always give the same plan). Built only from data; knows nothing of what resources mean.
+/// </summary>
+public sealed class ResourceGraph
+{
+    private readonly Dictionary<ResourceId, List<Edge>> _out;
+    private readonly Dictionary<ResourceId, List<Edge>> _in;
+
+    private ResourceGraph(IReadOnlyDictionary<ResourceId, CatalogResource> resources, IReadOnlyList<Edge> edges, IReadOnlyList<ResourceId> order)
+    {
+        Resources = resources;
+        Edges = edges;
+        Order = order;
+        _out = resources.Keys.ToDictionary(k => k, _ => new List<Edge>());
+        _in = resources.Keys.ToDictionary(k => k, _ => new List<Edge>());
+        foreach (var e in edges)
+        {
+            _out[e.From].Add(e);
+            _in[e.To].Add(e);
+        }
+    }
+
+    public IReadOnlyDictionary<ResourceId, CatalogResource> Resources { get; }
+
+    /// <summary>Every edge, de-duplicated per (from, to, kind), in a stable order.</summary>
+    public IReadOnlyList<Edge> Edges { get; }
+
+    /// <summary>All resources, each after everything it depends on; ties broken by ordinal id.</summary>
+    public IReadOnlyList<ResourceId> Order { get; }
+
+    /// <summary>Edges into <paramref name="id"/>: what must run before it.</summary>
+    public IReadOnlyList<Edge> Incoming(ResourceId id) => _in[id];
+
+    /// <summary>Edges out of <paramref name="id"/>: what runs after it.</summary>
+    public IReadOnlyList<Edge> Outgoing(ResourceId id) => _out[id];
+
+    /// <summary>
+    /// Builds the graph. References to resources that do not exist (CVG3001) and cycles (CVG3002, one
+    /// diagnostic per cycle listing every resource on it with its location) go to
+    /// <paramref name="diagnostics"/>; on errors the result is null.
+    /// </summary>
+    public static ResourceGraph? Build(
+        ResourceCatalog catalog,
+        Func<CatalogResource, IEnumerable<AutoRequire>> autoRequires,
+        DiagnosticBag diagnostics)
+    {
+        var resources = new Dictionary<ResourceId, CatalogResource>();
+        foreach (var r in catalog.Resources) resources.TryAdd(r.Id, r);
+
+        var edges = new List<Edge>();
+        var seen = new HashSet<(ResourceId, ResourceId, EdgeKind)>();
+        var ok = true;
+
+        void Add(ResourceId from, ResourceId to, EdgeKind kind, SourceSpan span)
+        {
+            if (seen.Add((from, to, kind))) edges.Add(new Edge(from, to, kind, span));
+        }
+
+        bool Check(CatalogResource owner, ResourceRef r, string key)
+        {
+            if (resources.ContainsKey(r.Target)) return true;
+            var hint = Suggest.DidYouMean(r.Target.ToString(), resources.Keys.Select(k => k.ToString()));
+            diagnostics.Error("CVG3001", r.Span,
+                $"{key} refers to {r.Target}, which is not in the catalog for this node{hint}", owner.Id.ToString());
+            return false;
+        }
+
+        foreach (var r in catalog.Resources)
+        {
+            foreach (var x in r.Require) if (Check(r, x, "require")) Add(x.Target, r.Id, EdgeKind.Require, x.Span); else ok = false;
+            foreach (var x in r.Before) if (Check(r, x, "before")) Add(r.Id, x.Target, EdgeKind.Before, x.Span); else ok = false;
+            foreach (var x in r.Notify) if (Check(r, x, "notify")) Add(r.Id, x.Target, EdgeKind.Notify, x.Span); else ok = false;
+            foreach (var x in r.Subscribe) if (Check(r, x, "subscribe")) Add(x.Target, r.Id, EdgeKind.Subscribe, x.Span); else ok = false;
+        }
+
+        foreach (var r in catalog.Resources)
+        foreach (var auto in autoRequires(r))
+        {
+            var target = auto.FirstOf.FirstOrDefault(resources.ContainsKey);
+            if (target != default && target != r.Id) Add(target, r.Id, EdgeKind.Auto, r.Span);
+        }
+
+        edges.Sort((a, b) =>
+        {
+            var c = a.From.CompareTo(b.From);
+            if (c == 0) c = a.To.CompareTo(b.To);
+            return c != 0 ? c : a.Kind.CompareTo(b.Kind);
+        });
+
+        var order = TopologicalOrder(resources.Keys, edges, out var cyclic);
+        if (cyclic.Count > 0)
+        {
+            ReportCycles(resources, edges, cyclic, diagnostics);
+            ok = false;
+        }
+        return ok ? new ResourceGraph(resources, edges, order) : null;
+    }
+
+    /// <summary>
+    /// Ids that must be part of a run limited to <paramref name="tags"/>: every resource carrying one of
+    /// them, and everything those require (transitively), so a tagged resource never runs without its
+    /// prerequisites.
+    /// </summary>
+    public IReadOnlySet<ResourceId> SelectByTags(IReadOnlyCollection<string> tags)
+    {
+        var selected = new HashSet<ResourceId>();
+        var stack = new Stack<ResourceId>(Resources.Values
+            .Where(r => r.Tags.Any(tags.Contains) || tags.Contains(r.Type))
+            .Select(r => r.Id));
+        while (stack.Count > 0)
+        {
+            var id = stack.Pop();
+            if (!selected.Add(id)) continue;
+            foreach (var e in _in[id]) stack.Push(e.From);
+        }
+        return selected;
+    }
+
+    // Kahn's algorithm with a sorted ready set, so the order is the same on every run.
+    private static List<ResourceId> TopologicalOrder(IEnumerable<ResourceId> ids, List<Edge> edges, out HashSet<ResourceId> cyclic)
+    {
+        var indegree = ids.ToDictionary(i => i, _ => 0);
+        var next = indegree.Keys.ToDictionary(i => i, _ => new List<ResourceId>());
+        foreach (var e in edges)
+        {
+            indegree[e.To]++;
+            next[e.From].Add(e.To);
+        }
+        var ready = new SortedSet<ResourceId>(indegree.Where(kv => kv.Value == 0).Select(kv => kv.Key));
+        var order = new List<ResourceId>(indegree.Count);
+        while (ready.Count > 0)
+        {
+            var id = ready.Min;
+            ready.Remove(id);
+            order.Add(id);
+            foreach (var n in next[id])
+                if (--indegree[n] == 0) ready.Add(n);
+        }
+        cyclic = indegree.Where(kv => kv.Value > 0).Select(kv => kv.Key).ToHashSet();
+        return order;
+    }
+
+    private static void ReportCycles(IReadOnlyDictionary<ResourceId, CatalogResource> resources, List<Edge> edges,
+        HashSet<ResourceId> stuck, DiagnosticBag diagnostics)
+    {
+        var next = stuck.ToDictionary(i => i, _ => new List<ResourceId>());
+        foreach (var e in edges)
+            if (stuck.Contains(e.From) && stuck.Contains(e.To)) next[e.From].Add(e.To);
+        foreach (var list in next.Values) list.Sort();
+
+        var reported = new HashSet<ResourceId>();
+        foreach (var start in stuck.OrderBy(i => i))
+        {
+            if (reported.Contains(start)) continue;
+            var cycle = FindCycleFrom(start, next);
+            if (cycle is null) continue; // downstream of a cycle, not on one
+            // Rotate so the smallest id comes first: the same cycle always reads the same way.
+            var min = cycle.IndexOf(cycle.Min());
+            cycle = cycle.Skip(min).Concat(cycle.Take(min)).ToList();
+            if (cycle.Any(reported.Contains)) continue;
+            reported.UnionWith(cycle);
+            var path = string.Join(" → ", cycle.Select(id => $"{id} ({resources[id].Span})")) + $" → {cycle[0]}";
+            diagnostics.Error("CVG3002", resources[cycle[0]].Span,
+                $"dependency cycle between {cycle.Count} resource{(cycle.Count == 1 ? "" : "s")}: {path}; break it by removing one require/before/notify/subscribe",
+                cycle[0].ToString());
+        }
+    }
+
+    // Depth-first search for a path from start back to start; the path is the cycle.
+    private static List<ResourceId>? FindCycleFrom(ResourceId start, Dictionary<ResourceId, List<ResourceId>> next)
+    {
+        var path = new List<ResourceId> { start };
+        var visited = new HashSet<ResourceId> { start };
+        var iterators = new Stack<IEnumerator<ResourceId>>();
+        iterators.Push(next[start].GetEnumerator());
+        while (iterators.Count > 0)
+        {
+            var it = iterators.Peek();
+            if (!it.MoveNext())
+            {
+                iterators.Pop();
+                path.RemoveAt(path.Count - 1);
+                continue;
+            }
+            var n = it.Current;
+            if (n == start) return path;
+            if (!visited.Add(n)) continue;
+            path.Add(n);
+            iterators.Push(next[n].GetEnumerator());
+        }
+        return null;
+    }
+}

@@ -1,0 +1,128 @@
+using System.Text;
+using System.Text.Json;
+using Converge.Engine;
+using Converge.Providers.Contract;
+
+namespace Converge.Reporting;
+
+/// <summary>
+/// The versioned JSON report of one run: who, where, which revision, every resource's outcome with its
+/// changes (already redacted by the engine), and the exit code. One file per run in the state dir's
+/// <c>reports/</c>; the same document is what <c>--json</c> prints.
+/// </summary>
+public static class RunReport
+{
+    public const int FormatVersion = 1;
+
+    public static string StatusName(OutcomeStatus s) => s switch
+    {
+        OutcomeStatus.Unchanged => "unchanged",
+        OutcomeStatus.Changed => "changed",
+        OutcomeStatus.WouldChange => "would-change",
+        OutcomeStatus.Unknown => "unknown",
+        OutcomeStatus.Failed => "failed",
+        OutcomeStatus.Skipped => "skipped",
+        _ => s.ToString().ToLowerInvariant(),
+    };
+
+    public static string ToJson(RunContext context, string node, RunResult result, DateTimeOffset finishedAt)
+    {
+        var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("formatVersion", FormatVersion);
+            w.WriteString("runId", context.RunId);
+            w.WriteString("host", context.Host);
+            w.WriteString("node", node);
+            w.WriteString("user", context.User);
+            WriteNullable(w, "sudoUser", context.SudoUser);
+            w.WriteBoolean("noop", result.Noop);
+            w.WriteString("startedAt", context.StartedAt.ToString("O"));
+            w.WriteString("finishedAt", finishedAt.ToString("O"));
+            w.WriteNumber("durationMs", Math.Round(result.Duration.TotalMilliseconds, 1));
+
+            w.WriteStartObject("manifest");
+            w.WriteString("path", context.ManifestPath);
+            if (context.Revision is { } rev)
+            {
+                w.WriteStartObject("revision");
+                WriteNullable(w, "commit", rev.Commit);
+                WriteNullable(w, "author", rev.Author);
+                WriteNullable(w, "subject", rev.Subject);
+                WriteNullable(w, "date", rev.Date?.ToString("O"));
+                w.WriteBoolean("dirty", rev.Dirty);
+                w.WriteEndObject();
+            }
+            else w.WriteNull("revision");
+            w.WriteEndObject();
+
+            var s = result.Summary;
+            w.WriteStartObject("summary");
+            w.WriteNumber("total", s.Total);
+            w.WriteNumber("unchanged", s.Unchanged);
+            w.WriteNumber("changed", s.Changed);
+            w.WriteNumber("wouldChange", s.WouldChange);
+            w.WriteNumber("unknown", s.Unknown);
+            w.WriteNumber("failed", s.Failed);
+            w.WriteNumber("skipped", s.Skipped);
+            w.WriteEndObject();
+            w.WriteNumber("exitCode", result.ExitCode);
+            w.WriteBoolean("interrupted", result.Interrupted);
+
+            w.WriteStartArray("resources");
+            foreach (var o in result.Outcomes)
+            {
+                w.WriteStartObject();
+                w.WriteString("id", o.Id.ToString());
+                w.WriteString("type", o.Id.Type);
+                w.WriteString("title", o.Id.Title);
+                w.WriteString("status", StatusName(o.Status));
+                w.WriteString("source", o.Source.ToString());
+                w.WriteNumber("durationMs", Math.Round(o.Duration.TotalMilliseconds, 2));
+                if (o.Message is not null) w.WriteString("message", o.Message);
+                if (o.Changes.Count > 0) WriteChanges(w, "changes", o.Changes);
+                if (o.RefreshedBy.Count > 0)
+                {
+                    w.WriteStartArray("refreshedBy");
+                    foreach (var r in o.RefreshedBy) w.WriteStringValue(r);
+                    w.WriteEndArray();
+                    w.WriteBoolean("refreshed", o.Refreshed);
+                }
+                if (o.RefreshChanges.Count > 0) WriteChanges(w, "refreshChanges", o.RefreshChanges);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+    }
+
+    private static void WriteChanges(Utf8JsonWriter w, string name, IReadOnlyList<Change> changes)
+    {
+        w.WriteStartArray(name);
+        foreach (var c in changes)
+        {
+            w.WriteStartObject();
+            w.WriteString("property", c.Property);
+            WriteNullable(w, "from", c.From);
+            WriteNullable(w, "to", c.To);
+            if (c.Argv is not null)
+            {
+                w.WriteStartArray("argv");
+                foreach (var a in c.Argv) w.WriteStringValue(a);
+                w.WriteEndArray();
+            }
+            if (c.UnifiedDiff is not null) w.WriteString("diff", c.UnifiedDiff);
+            if (c.Backup is not null) w.WriteString("backup", c.Backup);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+
+    private static void WriteNullable(Utf8JsonWriter w, string name, string? value)
+    {
+        if (value is null) w.WriteNull(name);
+        else w.WriteString(name, value);
+    }
+}
