@@ -104,12 +104,12 @@ public sealed class FileProvider : ResourceProvider<FileSpec, FileActual>
         if (spec.Ensure == FileEnsure.Absent)
         {
             if (kind is null) return [];
-            return [new Change("ensure", KindName(kind.Value), "absent") { Backup = BackupHash(spec, actual) }];
+            return [new Change("ensure", FileKinds.Name(kind.Value), "absent") { Backup = BackupHash(spec, actual) }];
         }
 
         var changes = new List<Change>();
         if (kind != FileKind.File)
-            changes.Add(new Change("ensure", kind is null ? "absent" : KindName(kind.Value), "file"));
+            changes.Add(new Change("ensure", kind is null ? "absent" : FileKinds.Name(kind.Value), "file"));
         if (kind is FileKind.Directory or FileKind.Other) return changes;
 
         if (actual.DesiredContent is { } desired && (actual.Content is not { } current || !current.AsSpan().SequenceEqual(desired)))
@@ -227,12 +227,4 @@ public sealed class FileProvider : ResourceProvider<FileSpec, FileActual>
 
     private static string? BackupHash(FileSpec spec, FileActual actual) =>
         spec.Backup && actual.Kind == FileKind.File && actual.Content is { } old ? ContentText.Sha256(old) : null;
-
-    private static string KindName(FileKind kind) => kind switch
-    {
-        FileKind.File => "file",
-        FileKind.Directory => "directory",
-        FileKind.Symlink => "link",
-        _ => "special",
-    };
 }
