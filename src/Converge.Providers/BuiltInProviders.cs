@@ -1,0 +1,23 @@
+using Converge.Providers.Contract;
+using Converge.Providers.Directory;
+using Converge.Providers.Exec;
+using Converge.Providers.File;
+using Converge.Providers.Link;
+
+namespace Converge.Providers;
+
+/// <summary>The resource types built into Converge. Providers are stateless, so one instance of each serves every run.</summary>
+public static class BuiltInProviders
+{
+    /// <summary>A new list of every built-in provider, ordered by type name.</summary>
+    public static IReadOnlyList<IResourceProvider> Create() =>
+    [
+        new DirectoryProvider(),
+        new ExecProvider(),
+        new FileProvider(),
+        new LinkProvider(),
+    ];
+
+    /// <summary>A registry of the built-in providers (also the compiler's <see cref="Compiler.Catalog.IResourceTypes"/>).</summary>
+    public static ProviderRegistry Registry() => new(Create());
+}

@@ -1,0 +1,44 @@
+namespace Converge.Providers.Common;
+
+/// <summary>
+/// The CVG4xxx codes providers report while parsing specs. Each has a page in <c>docs/errors/</c>;
+/// the numbers are stable once released, so add new ones at the end.
+/// </summary>
+public static class DiagnosticCodes
+{
+    /// <summary>A property the resource type does not have (reported at the key, with did-you-mean).</summary>
+    public const string UnknownProperty = "CVG4001";
+
+    /// <summary>A required property is missing (reported at the resource).</summary>
+    public const string MissingProperty = "CVG4002";
+
+    /// <summary>A value of the wrong kind: a list where a string belongs, a map where a list belongs.</summary>
+    public const string WrongKind = "CVG4003";
+
+    /// <summary>A mode that is not 3–4 octal digits.</summary>
+    public const string InvalidMode = "CVG4004";
+
+    /// <summary>A boolean that is not <c>true</c> or <c>false</c>.</summary>
+    public const string InvalidBool = "CVG4005";
+
+    /// <summary>A value outside a fixed set of choices (<c>ensure: presnt</c>).</summary>
+    public const string InvalidChoice = "CVG4006";
+
+    /// <summary>A value that should be an integer and is not.</summary>
+    public const string InvalidInteger = "CVG4007";
+
+    /// <summary>A duration that is not a positive number of seconds, minutes or hours.</summary>
+    public const string InvalidDuration = "CVG4008";
+
+    /// <summary>A path that is not absolute and normalized (titles of file-like resources, <c>creates</c>, <c>cwd</c>).</summary>
+    public const string InvalidPath = "CVG4009";
+
+    /// <summary>Two properties that cannot be set together (<c>content</c> and <c>source</c>).</summary>
+    public const string ConflictingProperties = "CVG4010";
+
+    /// <summary>A command that is empty, or a <c>validate</c> command without the <c>%</c> placeholder.</summary>
+    public const string InvalidCommand = "CVG4011";
+
+    /// <summary>A user or group that is neither a valid name nor a numeric id.</summary>
+    public const string InvalidPrincipal = "CVG4012";
+}

@@ -1,0 +1,87 @@
+using Converge.Machine;
+
+namespace Converge.Providers.Common;
+
+/// <summary>
+/// Why an Apply, Refresh or Read could not do its job. Every message is written once, here, in a
+/// factory; callers pass display forms that are already redacted, so no message carries a secret.
+/// The engine prefixes the resource id, so messages do not repeat it.
+/// </summary>
+public sealed class ProviderException : Exception
+{
+    private ProviderException(string message, Exception? inner = null) : base(message, inner) { }
+
+    /// <summary>A directory (or device, socket, fifo) stands where a file resource wants a regular file.</summary>
+    public static ProviderException NotAFile(string path, FileKind kind) =>
+        new($"{path} is {Describe(kind)}, not a regular file; a file resource does not replace it — remove it or manage it as what it is");
+
+    /// <summary>Something other than a directory stands where a directory resource wants one, and force is off.</summary>
+    public static ProviderException NotADirectory(string path, FileKind kind) =>
+        new($"{path} is {Describe(kind)}, not a directory; add force: true to replace it with a directory");
+
+    /// <summary>A directory resource with ensure: absent found a non-empty directory and force is off.</summary>
+    public static ProviderException DirectoryNotEmpty(string path) =>
+        new($"directory {path} is not empty; add force: true to remove it with everything in it");
+
+    /// <summary>Something stands where a link should be, and force is off.</summary>
+    public static ProviderException LinkBlocked(string path, FileKind kind) =>
+        new($"{path} is {Describe(kind)}, not a symlink; add force: true to replace it with the link");
+
+    /// <summary>Converge creates one level only: a missing parent must be managed or created first.</summary>
+    public static ProviderException ParentMissing(string path, string parent) =>
+        new($"parent directory {parent} of {path} does not exist; manage it or create it");
+
+    /// <summary>An owner named in the manifest does not exist when the change is applied.</summary>
+    public static ProviderException UnknownUser(string user) =>
+        new($"user {user} does not exist; create it (a user resource is required automatically) or use a numeric uid");
+
+    /// <summary>A group named in the manifest does not exist when the change is applied.</summary>
+    public static ProviderException UnknownGroup(string group) =>
+        new($"group {group} does not exist; create it (a group resource is required automatically) or use a numeric gid");
+
+    /// <summary>The content on disk changed between Read and Apply, so the planned backup would not be what is replaced.</summary>
+    public static ProviderException ChangedSinceRead(string path) =>
+        new($"{path} changed after it was read for the plan; nothing was written — run again");
+
+    /// <summary>The <c>validate</c> command rejected the new content; the live file was left untouched.</summary>
+    public static ProviderException ValidationFailed(string command, ProcessResult result) =>
+        new(result.TimedOut
+            ? $"validate command timed out after {Seconds(result.Duration)}: {command}; the file was not changed"
+            : $"validate command exited {result.ExitCode}: {command}; the file was not changed{TailOf(result)}");
+
+    /// <summary>A command exited with a code not in <c>returns</c>.</summary>
+    public static ProviderException CommandFailed(string command, ProcessResult result, IReadOnlyList<int> returns) =>
+        new($"command exited {result.ExitCode} (expected {string.Join(" or ", returns)}): {command}{TailOf(result)}");
+
+    /// <summary>A command ran longer than its timeout and was killed with its children.</summary>
+    public static ProviderException CommandTimedOut(string command, TimeSpan timeout, ProcessResult result) =>
+        new($"command timed out after {Seconds(timeout)} and was killed: {command}{TailOf(result)}");
+
+    /// <summary>An <c>onlyif</c>/<c>unless</c> check ran longer than the timeout, so whether to run is unknown.</summary>
+    public static ProviderException CheckTimedOut(string property, string command, TimeSpan timeout) =>
+        new($"{property} check timed out after {Seconds(timeout)}: {command}");
+
+    /// <summary>A command could not be started at all (missing executable, unknown user).</summary>
+    public static ProviderException CommandNotStarted(string command, Exception cause) =>
+        new($"cannot run {command}: {cause.Message}", cause);
+
+    /// <summary>Apply was handed a change this provider never plans: a bug in the engine or provider.</summary>
+    public static ProviderException UnexpectedChange(string type, string property) =>
+        new($"{type} provider cannot apply a change to '{property}'; it never plans one (this is a bug)");
+
+    private static string TailOf(ProcessResult result)
+    {
+        var tail = result.Tail();
+        return string.IsNullOrWhiteSpace(tail) ? "" : "\n" + tail;
+    }
+
+    private static string Seconds(TimeSpan t) => $"{t.TotalSeconds:0.###}s";
+
+    private static string Describe(FileKind kind) => kind switch
+    {
+        FileKind.File => "a regular file",
+        FileKind.Directory => "a directory",
+        FileKind.Symlink => "a symlink",
+        _ => "a special file",
+    };
+}
