@@ -17,7 +17,7 @@ namespace Converge.Cli;
 /// </summary>
 public sealed class ManifestPipeline(Settings settings, ILogger log)
 {
-    public ProviderRegistry Providers { get; } = BuiltInProviders.CreateRegistry();
+    public ProviderRegistry Providers { get; } = BuiltInProviders.Registry();
 
     public sealed record Result(
         JsonObject Facts,
@@ -32,7 +32,9 @@ public sealed class ManifestPipeline(Settings settings, ILogger log)
     public JsonObject GatherFacts()
     {
         var clock = Stopwatch.StartNew();
-        var gathered = FactGatherer.Gather(new FactOptions { FactsDirectory = settings.FactsDir, HostnameOverride = settings.Node });
+        // A console app has no synchronization context: blocking here is safe and keeps commands simple.
+        var gathered = new FactGatherer(new FactOptions { FactsDirectory = settings.FactsDir, Hostname = settings.Node })
+            .GatherAsync(CancellationToken.None).GetAwaiter().GetResult();
         foreach (var w in gathered.Warnings) log.Warning("Facts: {Warning}", w);
         log.Debug("Gathered facts in {Elapsed:0.0} ms", clock.Elapsed.TotalMilliseconds);
         return gathered.Facts;
@@ -66,12 +68,20 @@ public sealed class ManifestPipeline(Settings settings, ILogger log)
     {
         if (diagnostics.Count == 0) return true;
         var renderer = DiagnosticRenderer.ForFiles();
-        foreach (var d in diagnostics) error.WriteLine(renderer.Render(d));
+        foreach (var d in diagnostics) error.WriteLine(renderer.Render(d with { Span = d.Span with { File = DisplayPath(d.Span.File) } }));
         var errors = diagnostics.Count(d => d.Severity == Severity.Error);
         var warnings = diagnostics.Count - errors;
         if (errors > 0)
             error.WriteLine($"{errors} error{(errors == 1 ? "" : "s")}{(warnings > 0 ? $", {warnings} warning{(warnings == 1 ? "" : "s")}" : "")}; nothing was changed.");
         return errors == 0;
+    }
+
+    /// <summary>A path relative to the working directory when it lies below it: what the user typed, not /long/absolute/paths.</summary>
+    public static string DisplayPath(string path)
+    {
+        if (string.IsNullOrEmpty(path) || !Path.IsPathRooted(path)) return path;
+        var relative = Path.GetRelativePath(Environment.CurrentDirectory, path);
+        return relative.StartsWith("..", StringComparison.Ordinal) ? path : relative;
     }
 }
 

@@ -1,4 +1,4 @@
-using Converge.Compiler.Output;
+using Converge.Compiler;
 using Converge.Engine;
 
 namespace Converge.Cli.Commands;
