@@ -16,14 +16,17 @@ public sealed class ConsoleRenderer : IRunObserver
     private readonly TextWriter _out;
     private readonly bool _color;
     private readonly bool _showUnchanged;
+    private readonly Func<string, string> _displayPath;
     private readonly Dictionary<ResourceId, int> _position = new();
     private readonly ResourceOutcome?[] _slots;
     private readonly Lock _gate = new();
     private int _next;
 
-    public ConsoleRenderer(TextWriter output, IReadOnlyList<ResourceId> order, bool color, bool showUnchanged = false)
+    /// <param name="displayPath">Shortens manifest paths for display (e.g. relative to the working directory).</param>
+    public ConsoleRenderer(TextWriter output, IReadOnlyList<ResourceId> order, bool color, bool showUnchanged = false, Func<string, string>? displayPath = null)
     {
         _out = output;
+        _displayPath = displayPath ?? (p => p);
         _color = color;
         _showUnchanged = showUnchanged;
         for (var i = 0; i < order.Count; i++) _position[order[i]] = i;
@@ -47,7 +50,7 @@ public sealed class ConsoleRenderer : IRunObserver
     public void Header(string node, RunContext context, bool noop)
     {
         var rev = context.Revision is { } r ? $", revision {r.Short}{(r.Dirty ? " (dirty)" : "")}" : "";
-        _out.WriteLine(Paint($"{(noop ? "Noop run" : "Run")} of node {node} from {context.ManifestPath}{rev}", "1"));
+        _out.WriteLine(Paint($"{(noop ? "Noop run" : "Run")} of node {node} from {_displayPath(context.ManifestPath)}{rev}", "1"));
     }
 
     public void Summary(RunResult result)
@@ -75,29 +78,30 @@ public sealed class ConsoleRenderer : IRunObserver
     public string Render(ResourceOutcome o, bool color, bool showUnchanged)
     {
         var sb = new StringBuilder();
+        var source = o.Source with { File = _displayPath(o.Source.File) };
         switch (o.Status)
         {
             case OutcomeStatus.Unchanged:
                 if (showUnchanged) sb.Append(Paint($"  {o.Id}", "2")).Append('\n');
                 return sb.ToString();
             case OutcomeStatus.Changed:
-                sb.Append(Paint($"~ {o.Id}", "33;1")).Append(Paint($"  {o.Source}", "2")).Append('\n');
+                sb.Append(Paint($"~ {o.Id}", "33;1")).Append(Paint($"  {source}", "2")).Append('\n');
                 break;
             case OutcomeStatus.WouldChange:
-                sb.Append(Paint($"~ {o.Id}", "33;1")).Append(Paint($"  {o.Source} (would change)", "2")).Append('\n');
+                sb.Append(Paint($"~ {o.Id}", "33;1")).Append(Paint($"  {source} (would change)", "2")).Append('\n');
                 break;
             case OutcomeStatus.Unknown:
                 sb.Append(Paint($"? {o.Id}", "35;1")).Append(": ").Append(o.Message).Append('\n');
                 break;
             case OutcomeStatus.Failed:
-                sb.Append(Paint($"! {o.Id}", "31;1")).Append(Paint($"  {o.Source}", "2")).Append('\n');
+                sb.Append(Paint($"! {o.Id}", "31;1")).Append(Paint($"  {source}", "2")).Append('\n');
                 sb.Append(Paint("    failed: ", "31")).Append(Indent(o.Message ?? "", "      ")).Append('\n');
                 break;
             case OutcomeStatus.Skipped:
                 sb.Append(Paint($"- {o.Id}", "2")).Append(": skipped: ").Append(o.Message).Append('\n');
                 break;
         }
-        foreach (var c in o.Changes) RenderChange(sb, c);
+        foreach (var c in o.Changes) RenderChange(sb, c, showBackup: o.Status == OutcomeStatus.Changed);
         if (o.RefreshedBy.Count > 0 && (o.Refreshed || o.Status == OutcomeStatus.Unknown))
         {
             var verb = o.Status is OutcomeStatus.WouldChange or OutcomeStatus.Unknown ? "would refresh" : "refreshed";
@@ -108,7 +112,7 @@ public sealed class ConsoleRenderer : IRunObserver
         return sb.ToString();
     }
 
-    private void RenderChange(StringBuilder sb, Change c)
+    private void RenderChange(StringBuilder sb, Change c, bool showBackup)
     {
         sb.Append("    ").Append(c.Property).Append(": ");
         if (c.From is null && c.To is not null) sb.Append(c.To);
@@ -116,7 +120,7 @@ public sealed class ConsoleRenderer : IRunObserver
         else sb.Append(c.From ?? "(none)").Append(" → ").Append(c.To ?? "(none)");
         sb.Append('\n');
         if (c.Argv is not null) sb.Append("      $ ").Append(ShellQuote.Join(c.Argv)).Append('\n');
-        if (c.Backup is not null) sb.Append(Paint($"      backup: {c.Backup}", "2")).Append('\n');
+        if (showBackup && c.Backup is not null) sb.Append(Paint($"      backup: {c.Backup}", "2")).Append('\n');
         if (c.UnifiedDiff is not null)
         {
             foreach (var line in c.UnifiedDiff.TrimEnd('\n').Split('\n'))

@@ -59,7 +59,7 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
             var providerContext = new ProviderContext(system, new FileBucket(Path.Combine(stateDir, "bucket")), run.ManagedPaths);
             var order = run.Graph.Order.Where(id => selection is null || selection.Contains(id)).ToList();
 
-            var renderer = new ConsoleRenderer(Console.Out, order, settings.Color, showUnchanged: settings.Verbosity > 0);
+            var renderer = new ConsoleRenderer(Console.Out, order, settings.Color, showUnchanged: settings.Verbosity > 0, ManifestPipeline.DisplayPath);
             IRunObserver observer = apply.Json ? NullObserver.Instance : renderer;
             if (!apply.Json) renderer.Header(loaded.Node, context, apply.Noop);
 

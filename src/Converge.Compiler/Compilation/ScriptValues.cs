@@ -83,18 +83,16 @@ internal static class ScriptValues
                 return result;
             }
             default:
-            {
-                var element = node.GetValue<JsonElement>();
-                return element.ValueKind switch
+                // Facts are built in code (JsonValue<string>, <long>…) or parsed (JsonElement): ask the kind, not the CLR type.
+                return node.GetValueKind() switch
                 {
-                    JsonValueKind.String => element.GetString(),
+                    JsonValueKind.String => node.GetValue<string>(),
                     JsonValueKind.True => true,
                     JsonValueKind.False => false,
-                    JsonValueKind.Number when element.TryGetInt64(out var l) => l,
-                    JsonValueKind.Number => element.GetDouble(),
+                    JsonValueKind.Number when long.TryParse(node.ToJsonString(), out var l) => l,
+                    JsonValueKind.Number => double.Parse(node.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture),
                     _ => null,
                 };
-            }
         }
     }
 
@@ -104,9 +102,9 @@ internal static class ScriptValues
         null => new ScalarValue(span, "", Quoted: false),
         JsonObject obj => new MapValue(span, obj.Select(e => KeyValuePair.Create(e.Key, FromJsonValue(e.Value, span))).ToList()),
         JsonArray array => new ListValue(span, array.Select(i => FromJsonValue(i, span)).ToList()),
-        _ => node.GetValue<JsonElement>() is var e && e.ValueKind == JsonValueKind.String
-            ? new ScalarValue(span, e.GetString()!, Quoted: true)
-            : new ScalarValue(span, e.GetRawText(), Quoted: false),
+        _ => node.GetValueKind() == JsonValueKind.String
+            ? new ScalarValue(span, node.GetValue<string>(), Quoted: true)
+            : new ScalarValue(span, node.ToJsonString(), Quoted: false),
     };
 
     /// <summary>
