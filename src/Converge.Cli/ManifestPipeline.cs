@@ -68,7 +68,14 @@ public sealed class ManifestPipeline(Settings settings, ILogger log)
     {
         if (diagnostics.Count == 0) return true;
         var renderer = DiagnosticRenderer.ForFiles();
-        foreach (var d in diagnostics) error.WriteLine(renderer.Render(d with { Span = d.Span with { File = DisplayPath(d.Span.File) } }));
+        // Positions inside messages ("first defined at …") are shortened the same way as the leading one.
+        var cwd = Environment.CurrentDirectory.TrimEnd('/') + "/";
+        foreach (var d in diagnostics)
+            error.WriteLine(renderer.Render(d with
+            {
+                Span = d.Span with { File = DisplayPath(d.Span.File) },
+                Message = d.Message.Replace(cwd, "", StringComparison.Ordinal),
+            }));
         var errors = diagnostics.Count(d => d.Severity == Severity.Error);
         var warnings = diagnostics.Count - errors;
         if (errors > 0)
