@@ -15,8 +15,11 @@ public sealed record RunOptions
 
     public string RunId { get; init; } = "";
 
-    /// <summary>How many resources may be read at once. Applies are one at a time.</summary>
-    public int MaxConcurrency { get; init; } = Math.Max(4, Environment.ProcessorCount * 4);
+    /// <summary>
+    /// How many resources may be read (and, for providers that allow it, applied) at once. Applies of
+    /// other providers run one at a time.
+    /// </summary>
+    public int MaxConcurrency { get; init; } = 64;
 }
 
 /// <summary>Live events of a run. Called from several threads; outcomes arrive in completion order.</summary>
@@ -27,7 +30,8 @@ public interface IRunObserver
 
 /// <summary>
 /// Plans and applies a prepared run: each resource is read and diffed as soon as everything it depends
-/// on is done (reads run concurrently), its changes applied one resource at a time, refreshes delivered
+/// on is done (reads run concurrently), its changes applied (one resource at a time unless its provider
+/// allows concurrent applies), refreshes delivered
 /// along notify/subscribe edges and journaled so none is lost. A failure skips only its dependents.
 /// Cancellation stops starting resources; one that has begun is allowed to finish.
 /// </summary>
@@ -62,7 +66,14 @@ public sealed class RunEngine(ProviderContext context, RefreshJournal journal, R
                 .ToArray();
             tasks[id] = RunOneAsync(id, deps);
         }
-        await Task.WhenAll(tasks.Values).ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(tasks.Values).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (!options.Noop) context.System.SyncDirectories();
+        }
 
         var ordered = order.Select(id => outcomes[id]).ToList();
         return new RunResult(ordered, options.Noop, ct.IsCancellationRequested, clock.Elapsed);
@@ -157,7 +168,8 @@ public sealed class RunEngine(ProviderContext context, RefreshJournal journal, R
                 return Done(OutcomeStatus.Unchanged, []) with { RefreshedBy = refreshSources };
             }
 
-            await _applyGate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            var exclusive = !provider.ConcurrentApply;
+            if (exclusive) await _applyGate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
             try
             {
                 // Journal first: if we die after the change but before the refresh, the next run delivers it.
@@ -184,7 +196,7 @@ public sealed class RunEngine(ProviderContext context, RefreshJournal journal, R
             }
             finally
             {
-                _applyGate.Release();
+                if (exclusive) _applyGate.Release();
             }
         }
     }

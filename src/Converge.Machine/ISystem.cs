@@ -56,7 +56,9 @@ public interface ISystem
 
     /// <summary>
     /// Writes a temp file in the same directory, sets mode and owner on it, fsyncs, then renames it
-    /// over <paramref name="path"/> (and fsyncs the directory). Replaces a file, never a directory.
+    /// over <paramref name="path"/>. Replaces a file, never a directory. The rename itself becomes
+    /// durable at the next <see cref="SyncDirectories"/>; until then a power cut may leave the old
+    /// content (never a partial one).
     /// </summary>
     void WriteFileAtomic(string path, ReadOnlySpan<byte> content, FileAttributes attributes);
 
@@ -65,6 +67,12 @@ public interface ISystem
 
     /// <summary>Points <paramref name="path"/> at <paramref name="target"/> atomically (temp link + rename).</summary>
     void CreateSymlink(string path, string target);
+
+    /// <summary>
+    /// Makes every rename done so far durable: fsyncs each directory whose entries changed, once.
+    /// The engine calls it at the end of a run.
+    /// </summary>
+    void SyncDirectories();
 
     /// <summary>chmod (never follows a symlink: symlinks have no mode of their own on Linux).</summary>
     void SetMode(string path, UnixMode mode);

@@ -39,6 +39,12 @@ public interface IResourceProvider
     /// <summary>Whether the type reacts to <c>notify</c>/<c>subscribe</c> (exec runs, service restarts).</summary>
     bool IsRefreshable { get; }
 
+    /// <summary>
+    /// Whether Apply may run while other resources apply. Independent file writes can (their cost is
+    /// waiting for fsync, which overlaps well); commands and package managers cannot, so the default is false.
+    /// </summary>
+    bool ConcurrentApply { get; }
+
     /// <summary>What a refresh would do, for <c>--noop</c> (e.g. the argv of the restart).</summary>
     IReadOnlyList<Change> PlanRefresh(ResourceSpec spec);
 
@@ -75,6 +81,7 @@ public abstract class ResourceProvider<TSpec, TActual> : IResourceProvider
     public abstract ValueTask ApplyAsync(TSpec spec, TActual actual, IReadOnlyList<Change> changes, ProviderContext context, CancellationToken ct);
 
     public virtual bool IsRefreshable => false;
+    public virtual bool ConcurrentApply => false;
     public virtual IReadOnlyList<Change> PlanRefresh(TSpec spec) => [];
     public virtual ValueTask RefreshAsync(TSpec spec, ProviderContext context, CancellationToken ct)
         => throw new InvalidOperationException($"{Type} resources do not take refreshes");
