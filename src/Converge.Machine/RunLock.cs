@@ -56,6 +56,26 @@ public sealed class RunLock : IDisposable
         }
     }
 
+    /// <summary>
+    /// The pid the current holder wrote into <paramref name="lockPath"/>, or null when the file is
+    /// missing or holds none (no holder, or it has not written yet). Reads through a raw fd: .NET's
+    /// FileStream takes a shared flock of its own and fails while the lock is held.
+    /// </summary>
+    public static int? ReadHolderPid(string lockPath)
+    {
+        int fd;
+        try
+        {
+            fd = FileDescriptor.Open(lockPath, LibC.O_RDONLY | LibC.O_CLOEXEC | LibC.O_NOFOLLOW, 0, "open");
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+        try { return ReadHolderPid(fd, lockPath); }
+        finally { FileDescriptor.CloseQuietly(fd); }
+    }
+
     /// <summary>Releases the lock (clearing the pid first). Safe to call twice.</summary>
     public void Dispose()
     {
