@@ -43,6 +43,10 @@ public sealed class ProviderException : Exception
     public static ProviderException ChangedSinceRead(string path) =>
         new($"{path} changed after it was read for the plan; nothing was written — run again");
 
+    /// <summary>A file's <c>source</c> could not be read (missing, unreadable, a directory).</summary>
+    public static ProviderException SourceUnreadable(string source, Exception cause) =>
+        new($"cannot read source {source}: {cause.Message}", cause);
+
     /// <summary>The <c>validate</c> command rejected the new content; the live file was left untouched.</summary>
     public static ProviderException ValidationFailed(string command, ProcessResult result) =>
         new(result.TimedOut

@@ -86,7 +86,7 @@ public sealed class FileProvider : ResourceProvider<FileSpec, FileActual>
             Status = status,
             Content = isFile && needBytes ? system.ReadAllBytes(spec.Path) : null,
             DesiredContent = spec.Ensure == FileEnsure.Absent ? null
-                : spec.Content ?? (spec.Source is { } source ? system.ReadAllBytes(source) : null),
+                : spec.Content ?? (spec.Source is { } source ? ReadSource(source, system) : null),
             Ownership = OwnershipActual.Read(spec.Ownership, status, system.Users),
         });
     }
@@ -162,6 +162,18 @@ public sealed class FileProvider : ResourceProvider<FileSpec, FileActual>
         if (actual.Kind == FileKind.File && spec.Backup && actual.Content is { } old)
             StoreBackup(spec.Path, old, system, context.Bucket);
         system.WriteFileAtomic(spec.Path, bytes, attributes);
+    }
+
+    private static byte[] ReadSource(string source, ISystem system)
+    {
+        try
+        {
+            return system.ReadAllBytes(source);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw ProviderException.SourceUnreadable(source, e);
+        }
     }
 
     private static void Remove(FileSpec spec, FileActual actual, ISystem system, IBucket bucket)

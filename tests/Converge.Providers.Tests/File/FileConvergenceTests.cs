@@ -261,4 +261,11 @@ public sealed class FileConvergenceTests : IDisposable
         error.Message.ShouldBe($"{path} changed after it was read for the plan; nothing was written — run again");
         IOFile.ReadAllText(path).ShouldBe("v2");
     }
+
+    [Fact]
+    public async Task Read_SourceMissing_FailsNamingSource()
+    {
+        var error = await Should.ThrowAsync<ProviderException>(() => _kit.PlanAsync(Spec("copy", ("source", _dir["nope"]))));
+        error.Message.ShouldStartWith($"cannot read source {_dir["nope"]}: ");
+    }
 }
