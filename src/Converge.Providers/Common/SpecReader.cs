@@ -44,7 +44,7 @@ public sealed class SpecReader
                 Error(DiagnosticCodes.UnknownProperty, span,
                     $"unknown property '{name}' for type {resource.Type}{Suggest.DidYouMean(name, propertyNames)}");
             }
-            else if (value.Sensitive)
+            else if (ContainsSecret(value))
             {
                 _sensitive.Add(name);
             }
@@ -306,6 +306,15 @@ public sealed class SpecReader
             $"{name} must be an absolute, normalized path such as /etc/motd; got {shown}{hint}");
         return null;
     }
+
+    // A list or map is as secret as its most secret item: one secret argv word makes the command secret.
+    private static bool ContainsSecret(Value value) => value switch
+    {
+        { Sensitive: true } => true,
+        ListValue list => list.Items.Any(ContainsSecret),
+        MapValue map => map.Entries.Any(e => ContainsSecret(e.Value)),
+        _ => false,
+    };
 
     private Value? Get(string name) =>
         Resource.Properties.TryGetValue(name, out var value) && value is not ScalarValue { IsNull: true } ? value : null;

@@ -276,6 +276,21 @@ public class SpecReaderTests
     }
 
     [Fact]
+    public void SensitiveProperties_SecretListItem_MakesPropertySensitive()
+    {
+        var (reader, _) = Read(("command", List(Plain("mysql"), Plain("-pS3cret", sensitive: true))), ("environment", Map(("A", Plain("b")))));
+        reader.SensitiveProperties.ShouldBe(["command"]);
+    }
+
+    [Fact]
+    public void IntList_SensitiveItem_IsRedacted()
+    {
+        var (reader, errors) = Read(("returns", List(Plain("x", sensitive: true))));
+        reader.IntList("returns");
+        errors().ShouldBe(["site.yaml:2:13: error CVG4007: file[/etc/motd]: returns must be an integer; got (redacted)"]);
+    }
+
+    [Fact]
     public void HasErrors_OtherResourcesErrors_DoNotCount()
     {
         var bag = new DiagnosticBag();
