@@ -39,7 +39,8 @@ public sealed class LocalSystem : ISystem
     }
 
     /// <inheritdoc />
-    public byte[] ReadAllBytes(string path) => File.ReadAllBytes(path);
+    /// <remarks>Follows symlinks, like open(2). Throws <see cref="FileNotFoundException"/> when the path does not exist.</remarks>
+    public byte[] ReadAllBytes(string path) => FileDescriptor.ReadAll(path);
 
     /// <inheritdoc />
     public IReadOnlyList<string> ListDirectory(string path)

@@ -36,11 +36,15 @@ public sealed class ProcessRunner
     /// </summary>
     /// <exception cref="FileNotFoundException">argv[0] is not an executable file (searched in PATH when it has no '/').</exception>
     /// <exception cref="UnauthorizedAccessException">Another user was asked for and this process is not root.</exception>
+    /// <exception cref="DirectoryNotFoundException">The working directory does not exist.</exception>
     /// <exception cref="ArgumentException">The argv is empty, or the user does not exist.</exception>
     public async Task<ProcessResult> RunAsync(ProcessSpec spec, CancellationToken ct)
     {
         if (spec.Argv.Count == 0) throw new ArgumentException("a process needs at least argv[0]", nameof(spec));
         ct.ThrowIfCancellationRequested();
+        // Checked here because Process.Start reports a bad directory as if the program were missing.
+        if (spec.WorkingDirectory is { } cwd && !Directory.Exists(cwd))
+            throw new DirectoryNotFoundException($"cannot run {spec.Argv[0]} in {cwd}: no such directory");
 
         var psi = new ProcessStartInfo
         {
@@ -120,6 +124,8 @@ public sealed class ProcessRunner
             if (account.Uid == (int)LibC.GetEuid()) return [executable, .. spec.Argv.Skip(1)];
             throw new UnauthorizedAccessException($"cannot run {spec.Argv[0]} as {user}: only root can run a process as another user");
         }
+        if (!File.Exists(SetprivPath))
+            throw new FileNotFoundException($"cannot run {spec.Argv[0]} as {user}: {SetprivPath} (util-linux) is missing", SetprivPath);
         return
         [
             SetprivPath,

@@ -182,6 +182,36 @@ public sealed class LocalSystemFileTests : IDisposable
     }
 
     [Fact]
+    public void ReadAllBytes_ProcFileReportingSizeZero_ReadsToEnd()
+    {
+        _sys.ReadAllBytes("/proc/self/status").Length.ShouldBeGreaterThan(0);
+    }
+
+    [Fact]
+    public void ReadAllBytes_LargeFile_ReturnsAll()
+    {
+        var content = Enumerable.Range(0, 3_000_000).Select(i => (byte)i).ToArray();
+        var path = _temp.Combine("big");
+        File.WriteAllBytes(path, content);
+
+        _sys.ReadAllBytes(path).ShouldBe(content);
+    }
+
+    [Fact]
+    public void ReadAllBytes_Missing_ThrowsFileNotFoundNamingPath()
+    {
+        var path = _temp.Combine("missing");
+
+        Should.Throw<FileNotFoundException>(() => _sys.ReadAllBytes(path)).Message.ShouldBe($"open {path}: No such file or directory (errno 2)");
+    }
+
+    [Fact]
+    public void ReadAllBytes_Directory_ThrowsIsADirectory()
+    {
+        Should.Throw<IOException>(() => _sys.ReadAllBytes(_temp.Path)).Message.ShouldContain("Is a directory");
+    }
+
+    [Fact]
     public void ListDirectory_MixedEntries_ReturnsNamesSortedOrdinally()
     {
         foreach (var name in new[] { "b", "B", "a", ".hidden", "Z" }) _temp.Write(name, "");

@@ -53,6 +53,16 @@ public sealed class ProcessRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task RunAsync_WorkingDirectoryMissing_ThrowsNamingIt()
+    {
+        var missing = _temp.Combine("gone");
+
+        var e = await Should.ThrowAsync<DirectoryNotFoundException>(() => RunAsync(new ProcessSpec(["pwd"]) { WorkingDirectory = missing }));
+
+        e.Message.ShouldBe($"cannot run pwd in {missing}: no such directory");
+    }
+
+    [Fact]
     public async Task RunAsync_StandardInput_IsPassedAndClosed()
     {
         var result = await RunAsync(new ProcessSpec(["cat"]) { StandardInput = "line 1\nline 2\n" });

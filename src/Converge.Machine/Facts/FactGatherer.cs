@@ -64,7 +64,7 @@ public sealed class FactGatherer
         {
             return NetworkFacts.Read(_options);
         }
-        catch (Exception e) when (e is System.Net.NetworkInformation.NetworkInformationException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Some sandboxes hide the interfaces; the run can still go on without network facts.
             warnings.Add($"networking: cannot list interfaces: {e.Message}");

@@ -1,8 +1,6 @@
 using System.Globalization;
-using System.Net;
-using System.Net.NetworkInformation;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
+using Converge.Machine.Native;
 
 namespace Converge.Machine.Facts;
 
@@ -19,26 +17,15 @@ internal static class NetworkFacts
         var interfaces = new JsonObject();
         var firstIpv4 = new Dictionary<string, string>(StringComparer.Ordinal);
         string? fallback = null;
-        foreach (var nic in NetworkInterface.GetAllNetworkInterfaces().OrderBy(n => n.Name, StringComparer.Ordinal))
+        foreach (var nic in InterfaceAddresses.Read().OrderBy(n => n.Name, StringComparer.Ordinal))
         {
-            var ipv4 = new JsonArray();
-            var ipv6 = new JsonArray();
-            foreach (var unicast in nic.GetIPProperties().UnicastAddresses)
-            {
-                var address = unicast.Address;
-                if (address.AddressFamily == AddressFamily.InterNetwork) ipv4.Add(address.ToString());
-                // Drop the "%scope" suffix .NET adds to link-local addresses: the interface is the key already.
-                else if (address.AddressFamily == AddressFamily.InterNetworkV6) ipv6.Add(new IPAddress(address.GetAddressBytes()).ToString());
-            }
-            interfaces[nic.Name] = new JsonObject { ["ipv4"] = ipv4, ["ipv6"] = ipv6, ["mac"] = Mac(nic) };
-
-            if (ipv4.Count > 0)
-            {
-                var first = ipv4[0]!.GetValue<string>();
-                firstIpv4[nic.Name] = first;
-                if (fallback is null && nic.OperationalStatus != OperationalStatus.Down && nic.NetworkInterfaceType != NetworkInterfaceType.Loopback)
-                    fallback = first;
-            }
+            var ipv4 = new JsonArray(nic.Ipv4.Select(a => (JsonNode?)a.ToString()).ToArray());
+            var ipv6 = new JsonArray(nic.Ipv6.Select(a => (JsonNode?)a.ToString()).ToArray());
+            interfaces[nic.Name] = new JsonObject { ["ipv4"] = ipv4, ["ipv6"] = ipv6, ["mac"] = Mac(nic.Mac) };
+            if (nic.Ipv4.Count == 0) continue;
+            var first = nic.Ipv4[0].ToString();
+            firstIpv4[nic.Name] = first;
+            if (fallback is null && nic.IsUp && !nic.IsLoopback) fallback = first;
         }
 
         var routed = DefaultRouteInterface(HostFiles.ReadText(options.PathOf("proc/net/route")) ?? "");
@@ -62,10 +49,10 @@ internal static class NetworkFacts
         return best;
     }
 
-    private static string? Mac(NetworkInterface nic)
+    private static string? Mac(byte[]? bytes)
     {
-        var bytes = nic.GetPhysicalAddress().GetAddressBytes();
-        if (bytes.Length == 0 || bytes.All(b => b == 0)) return null;
+        // Loopback and tunnels report an all-zero (or no) hardware address: that is no MAC.
+        if (bytes is null || bytes.All(b => b == 0)) return null;
         return string.Join(':', bytes.Select(b => b.ToString("x2", CultureInfo.InvariantCulture)));
     }
 }

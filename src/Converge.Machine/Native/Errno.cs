@@ -5,6 +5,8 @@ namespace Converge.Machine.Native;
 /// <summary>
 /// Turns a failed libc call into the exception .NET code expects, with a message that names the
 /// operation, the path and the errno text, e.g. "chmod /etc/motd: Operation not permitted (errno 1)".
+/// EACCES/EPERM become <see cref="UnauthorizedAccessException"/>, ENOENT <see cref="FileNotFoundException"/>,
+/// anything else an <see cref="IOException"/> whose HResult is the errno (so callers can test for EEXIST).
 /// </summary>
 internal static class Errno
 {

@@ -94,3 +94,25 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, EntryPoint = "geteuid")]
     public static partial uint GetEuid();
 }
+
+internal static unsafe partial class LibC
+{
+    [LibraryImport(Lib, EntryPoint = "getifaddrs", SetLastError = true)]
+    public static partial int GetIfAddrs(IfAddrs** list);
+
+    [LibraryImport(Lib, EntryPoint = "freeifaddrs")]
+    public static partial void FreeIfAddrs(IfAddrs* list);
+}
+
+/// <summary><c>struct ifaddrs</c> (getifaddrs(3)); the same layout on every Linux architecture.</summary>
+[System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+internal unsafe struct IfAddrs
+{
+    public IfAddrs* Next;
+    public byte* Name;
+    public uint Flags;
+    public byte* Address;
+    public byte* Netmask;
+    public byte* BroadcastOrDestination;
+    public void* Data;
+}

@@ -30,6 +30,16 @@ internal static unsafe class Statx
 {
     private const int BufferSize = 256;
 
+    private const int AT_EMPTY_PATH = 0x1000;
+
+    /// <summary>fstat's size of an open file; throws naming <paramref name="path"/> on failure.</summary>
+    public static long SizeOf(int fd, string path)
+    {
+        byte* buffer = stackalloc byte[BufferSize];
+        if (LibC.Statx(fd, "", AT_EMPTY_PATH, LibC.STATX_BASIC_STATS, buffer) != 0) throw Errno.Last("fstat", path);
+        return (long)Read64(new ReadOnlySpan<byte>(buffer, BufferSize), 40);
+    }
+
     /// <summary>lstat; false with <paramref name="errno"/> set when the call fails.</summary>
     public static bool TryLstat(string path, out StatxResult result, out int errno)
     {
