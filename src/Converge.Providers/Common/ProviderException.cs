@@ -65,9 +65,13 @@ public sealed class ProviderException : Exception
     public static ProviderException CheckTimedOut(string property, string command, TimeSpan timeout) =>
         new($"{property} check timed out after {Seconds(timeout)}: {command}");
 
-    /// <summary>A command could not be started at all (missing executable, unknown user).</summary>
+    /// <summary>
+    /// A command could not be started at all (missing executable or working directory, unknown user).
+    /// The system's message already names the program and the reason ("cannot run x: no such executable
+    /// file"), so it is kept as is; the full command follows only when it is not sensitive.
+    /// </summary>
     public static ProviderException CommandNotStarted(string command, Exception cause) =>
-        new($"cannot run {command}: {cause.Message}", cause);
+        new(command == Compiler.Catalog.Value.Redacted ? cause.Message : $"{cause.Message} (command: {command})", cause);
 
     /// <summary>Apply was handed a change this provider never plans: a bug in the engine or provider.</summary>
     public static ProviderException UnexpectedChange(string type, string property) =>

@@ -212,7 +212,21 @@ public sealed class ExecRunTests : IDisposable
     {
         var spec = Spec("x", ("onlyif", List(Plain("/no/such/program"))));
         var error = await Should.ThrowAsync<ProviderException>(() => _kit.PlanAsync(spec));
-        error.Message.ShouldStartWith("cannot run /no/such/program: ");
+        error.Message.ShouldBe("cannot run /no/such/program: no such executable file (command: /no/such/program)");
+    }
+
+    [Fact]
+    public async Task Cwd_Missing_FailsClearly()
+    {
+        var error = await Should.ThrowAsync<ProviderException>(() => _kit.ApplyAsync(Spec("true", ("cwd", _dir["gone"]))));
+        error.Message.ShouldBe($"cannot run /bin/sh in {_dir["gone"]}: no such directory (command: true)");
+    }
+
+    [Fact]
+    public async Task User_Missing_FailsClearly()
+    {
+        var error = await Should.ThrowAsync<ProviderException>(() => _kit.ApplyAsync(Spec("true", ("user", "no-such-user-cvg"))));
+        error.Message.ShouldBe("user no-such-user-cvg does not exist; create it (a user resource is required automatically) or use a numeric uid");
     }
 
     [Fact]
