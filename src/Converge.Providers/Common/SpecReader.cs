@@ -81,6 +81,20 @@ public sealed class SpecReader
                 $"missing required property '{name}'{(condition is null ? "" : " " + condition)}");
     }
 
+    /// <summary>
+    /// Warns (CVG4013, at each key) about properties that are set but have no effect because of
+    /// <paramref name="condition"/> (e.g. "ensure is absent"). A warning, not an error: the run is still safe.
+    /// </summary>
+    public void Ineffective(string condition, params string[] names)
+    {
+        foreach (var name in names)
+        {
+            if (!Has(name)) continue;
+            var span = Resource.PropertyKeySpans.TryGetValue(name, out var keySpan) ? keySpan : SpanOf(name);
+            _diagnostics.Warning(DiagnosticCodes.IneffectiveProperty, span, $"{name} has no effect when {condition}", Resource.Id.ToString());
+        }
+    }
+
     /// <summary>Reports CVG4010 at the second property when both are set.</summary>
     public void Conflict(string first, string second)
     {

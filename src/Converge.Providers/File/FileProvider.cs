@@ -47,6 +47,8 @@ public sealed class FileProvider : ResourceProvider<FileSpec, FileActual>
             reader.Error(DiagnosticCodes.InvalidCommand, reader.SpanOf("validate"),
                 "validate must contain % where the path of the file to check goes, e.g. \"nginx -t -c %\"");
         var backup = reader.Bool("backup") ?? true;
+        if (ensure == FileEnsure.Absent)
+            reader.Ineffective("ensure is absent", "content", "source", "mode", "owner", "group", "validate");
         if (reader.HasErrors || path is null) return null;
 
         return new FileSpec

@@ -90,6 +90,14 @@ public class FileParseTests
     }
 
     [Fact]
+    public void Parse_ContentWithEnsureAbsent_WarnsButParses()
+    {
+        var (spec, diagnostics) = Parse<FileSpec>(_provider, Resource("file", "/etc/motd", ("ensure", "absent"), ("content", "x")));
+        spec.ShouldNotBeNull();
+        diagnostics.ShouldBe(["site.yaml:3:3: warning CVG4013: file[/etc/motd]: content has no effect when ensure is absent"]);
+    }
+
+    [Fact]
     public void Parse_SensitiveContent_IsListed()
     {
         var spec = ParseOk<FileSpec>(_provider, Resource("file", "/etc/secret", ("content", Plain("pw", sensitive: true))));
