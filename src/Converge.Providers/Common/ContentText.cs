@@ -1,7 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using DiffPlex;
-using DiffPlex.Renderer;
 
 namespace Converge.Providers.Common;
 
@@ -12,7 +10,6 @@ public static class ContentText
     public const string BinaryFilesDiffer = "Binary files differ";
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-    private static readonly UnidiffRenderer Renderer = new(new Differ(), contextLines: 3);
 
     /// <summary>Lower-case hex sha256: the bucket's key for this content.</summary>
     public static string Sha256(ReadOnlySpan<byte> content) => Convert.ToHexStringLower(SHA256.HashData(content));
@@ -28,7 +25,7 @@ public static class ContentText
     public static string UnifiedDiff(string path, byte[]? old, byte[] @new)
     {
         if (!TryText(old ?? [], out var oldText) || !TryText(@new, out var newText)) return BinaryFilesDiffer;
-        return Renderer.Generate(oldText, newText, old is null ? "/dev/null" : path, path);
+        return Common.UnifiedDiff.Render(oldText, newText, old is null ? "/dev/null" : path, path);
     }
 
     private static bool TryText(byte[] bytes, out string text)

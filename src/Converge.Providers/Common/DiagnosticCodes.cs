@@ -41,4 +41,7 @@ public static class DiagnosticCodes
 
     /// <summary>A user or group that is neither a valid name nor a numeric id.</summary>
     public const string InvalidPrincipal = "CVG4012";
+
+    /// <summary>A warning: a property that has no effect in this combination (<c>content</c> with <c>ensure: absent</c>).</summary>
+    public const string IneffectiveProperty = "CVG4013";
 }

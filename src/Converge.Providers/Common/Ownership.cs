@@ -37,9 +37,9 @@ public static class Ownership
     public static IEnumerable<Change> Diff(OwnershipSpec spec, OwnershipActual actual, FileStatus? status)
     {
         if (spec.Owner is { } owner && (status is null || actual.DesiredUid != status.Uid))
-            yield return new Change("owner", actual.CurrentOwner, owner.Text);
+            yield return new Change("owner", status is null ? null : actual.CurrentOwner, owner.Text);
         if (spec.Group is { } group && (status is null || actual.DesiredGid != status.Gid))
-            yield return new Change("group", actual.CurrentGroup, group.Text);
+            yield return new Change("group", status is null ? null : actual.CurrentGroup, group.Text);
         if (spec.Mode is { } mode && (status is null || status.Mode != mode))
             yield return new Change("mode", status?.Mode.ToString(), mode.ToString());
     }

@@ -43,6 +43,10 @@ public sealed class ProviderException : Exception
     public static ProviderException ChangedSinceRead(string path) =>
         new($"{path} changed after it was read for the plan; nothing was written — run again");
 
+    /// <summary>A file's <c>source</c> could not be read (missing, unreadable, a directory).</summary>
+    public static ProviderException SourceUnreadable(string source, Exception cause) =>
+        new($"cannot read source {source}: {cause.Message}", cause);
+
     /// <summary>The <c>validate</c> command rejected the new content; the live file was left untouched.</summary>
     public static ProviderException ValidationFailed(string command, ProcessResult result) =>
         new(result.TimedOut
@@ -61,9 +65,13 @@ public sealed class ProviderException : Exception
     public static ProviderException CheckTimedOut(string property, string command, TimeSpan timeout) =>
         new($"{property} check timed out after {Seconds(timeout)}: {command}");
 
-    /// <summary>A command could not be started at all (missing executable, unknown user).</summary>
+    /// <summary>
+    /// A command could not be started at all (missing executable or working directory, unknown user).
+    /// The system's message already names the program and the reason ("cannot run x: no such executable
+    /// file"), so it is kept as is; the full command follows only when it is not sensitive.
+    /// </summary>
     public static ProviderException CommandNotStarted(string command, Exception cause) =>
-        new($"cannot run {command}: {cause.Message}", cause);
+        new(command == Compiler.Catalog.Value.Redacted ? cause.Message : $"{cause.Message} (command: {command})", cause);
 
     /// <summary>Apply was handed a change this provider never plans: a bug in the engine or provider.</summary>
     public static ProviderException UnexpectedChange(string type, string property) =>

@@ -44,7 +44,7 @@ public sealed class SpecReader
                 Error(DiagnosticCodes.UnknownProperty, span,
                     $"unknown property '{name}' for type {resource.Type}{Suggest.DidYouMean(name, propertyNames)}");
             }
-            else if (value.Sensitive)
+            else if (ContainsSecret(value))
             {
                 _sensitive.Add(name);
             }
@@ -79,6 +79,20 @@ public sealed class SpecReader
         if (!Has(name))
             Error(DiagnosticCodes.MissingProperty, Resource.Span,
                 $"missing required property '{name}'{(condition is null ? "" : " " + condition)}");
+    }
+
+    /// <summary>
+    /// Warns (CVG4013, at each key) about properties that are set but have no effect because of
+    /// <paramref name="condition"/> (e.g. "ensure is absent"). A warning, not an error: the run is still safe.
+    /// </summary>
+    public void Ineffective(string condition, params string[] names)
+    {
+        foreach (var name in names)
+        {
+            if (!Has(name)) continue;
+            var span = Resource.PropertyKeySpans.TryGetValue(name, out var keySpan) ? keySpan : SpanOf(name);
+            _diagnostics.Warning(DiagnosticCodes.IneffectiveProperty, span, $"{name} has no effect when {condition}", Resource.Id.ToString());
+        }
     }
 
     /// <summary>Reports CVG4010 at the second property when both are set.</summary>
@@ -306,6 +320,15 @@ public sealed class SpecReader
             $"{name} must be an absolute, normalized path such as /etc/motd; got {shown}{hint}");
         return null;
     }
+
+    // A list or map is as secret as its most secret item: one secret argv word makes the command secret.
+    private static bool ContainsSecret(Value value) => value switch
+    {
+        { Sensitive: true } => true,
+        ListValue list => list.Items.Any(ContainsSecret),
+        MapValue map => map.Entries.Any(e => ContainsSecret(e.Value)),
+        _ => false,
+    };
 
     private Value? Get(string name) =>
         Resource.Properties.TryGetValue(name, out var value) && value is not ScalarValue { IsNull: true } ? value : null;

@@ -36,6 +36,8 @@ public sealed class DirectoryProvider : ResourceProvider<DirectorySpec, Director
         var ownership = new OwnershipSpec(reader.Mode("mode"), reader.Principal("owner"), reader.Principal("group"));
         var purge = reader.Bool("purge") ?? false;
         var force = reader.Bool("force") ?? false;
+        if (ensure == DirectoryEnsure.Absent)
+            reader.Ineffective("ensure is absent", "mode", "owner", "group", "purge");
         if (reader.HasErrors || path is null) return null;
         return new DirectorySpec
         {

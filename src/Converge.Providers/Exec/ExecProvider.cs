@@ -155,6 +155,8 @@ public sealed class ExecProvider : ResourceProvider<ExecSpec, ExecActual>
 
     private static async Task<ProcessResult> StartAsync(ProcessSpec process, string display, ISystem system, CancellationToken ct)
     {
+        // Checked here, not at parse time: the user may be created earlier in the same run.
+        if (process.User is { } user && system.Users.Account(user) is null) throw ProviderException.UnknownUser(user);
         try
         {
             return await system.RunAsync(process, ct).ConfigureAwait(false);

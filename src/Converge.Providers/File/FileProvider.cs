@@ -47,6 +47,8 @@ public sealed class FileProvider : ResourceProvider<FileSpec, FileActual>
             reader.Error(DiagnosticCodes.InvalidCommand, reader.SpanOf("validate"),
                 "validate must contain % where the path of the file to check goes, e.g. \"nginx -t -c %\"");
         var backup = reader.Bool("backup") ?? true;
+        if (ensure == FileEnsure.Absent)
+            reader.Ineffective("ensure is absent", "content", "source", "mode", "owner", "group", "validate");
         if (reader.HasErrors || path is null) return null;
 
         return new FileSpec
@@ -86,7 +88,7 @@ public sealed class FileProvider : ResourceProvider<FileSpec, FileActual>
             Status = status,
             Content = isFile && needBytes ? system.ReadAllBytes(spec.Path) : null,
             DesiredContent = spec.Ensure == FileEnsure.Absent ? null
-                : spec.Content ?? (spec.Source is { } source ? system.ReadAllBytes(source) : null),
+                : spec.Content ?? (spec.Source is { } source ? ReadSource(source, system) : null),
             Ownership = OwnershipActual.Read(spec.Ownership, status, system.Users),
         });
     }
@@ -162,6 +164,18 @@ public sealed class FileProvider : ResourceProvider<FileSpec, FileActual>
         if (actual.Kind == FileKind.File && spec.Backup && actual.Content is { } old)
             StoreBackup(spec.Path, old, system, context.Bucket);
         system.WriteFileAtomic(spec.Path, bytes, attributes);
+    }
+
+    private static byte[] ReadSource(string source, ISystem system)
+    {
+        try
+        {
+            return system.ReadAllBytes(source);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw ProviderException.SourceUnreadable(source, e);
+        }
     }
 
     private static void Remove(FileSpec spec, FileActual actual, ISystem system, IBucket bucket)

@@ -38,6 +38,8 @@ public sealed class LinkProvider : ResourceProvider<LinkSpec, LinkActual>
         if (target is { Length: 0 })
             reader.Error(DiagnosticCodes.InvalidPath, reader.SpanOf("target"), "target must not be empty");
         var force = reader.Bool("force") ?? false;
+        if (ensure == LinkEnsure.Absent)
+            reader.Ineffective("ensure is absent", "target", "force");
         if (reader.HasErrors || path is null) return null;
         return new LinkSpec
         {

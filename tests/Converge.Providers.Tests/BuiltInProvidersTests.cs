@@ -1,0 +1,36 @@
+namespace Converge.Providers.Tests;
+
+public class BuiltInProvidersTests
+{
+    [Fact]
+    public void Registry_KnowsEveryBuiltInType()
+    {
+        var registry = BuiltInProviders.Registry();
+        registry.TypeNames.Order(StringComparer.Ordinal).ShouldBe(["directory", "exec", "file", "link"]);
+        registry.Get("file").Type.ShouldBe("file");
+        registry.IsKnown("package").ShouldBeFalse();
+    }
+
+    [Fact]
+    public void PathTypes_SpecsImplementIManagesPath()
+    {
+        foreach (var type in new[] { "file", "directory", "link" })
+        {
+            var provider = BuiltInProviders.Registry().Get(type);
+            var properties = type == "link" ? new (string, object)[] { ("target", "/x") } : [];
+            var bag = new DiagnosticBag();
+            var spec = provider.Parse(Manifest.Resource(type, "/srv/x", properties), bag);
+            bag.Count.ShouldBe(0);
+            spec.ShouldBeAssignableTo<IManagesPath>()!.Path.ShouldBe("/srv/x");
+        }
+    }
+
+    [Fact]
+    public void Parse_SensitiveResource_SpecIsSensitive()
+    {
+        var provider = BuiltInProviders.Registry().Get("file");
+        var spec = provider.Parse(Manifest.Resource("file", "/etc/shadow-ish", sensitive: true, ("content", "x")), new DiagnosticBag())!;
+        spec.Sensitive.ShouldBeTrue();
+        spec.IsSensitive("content").ShouldBeTrue();
+    }
+}
