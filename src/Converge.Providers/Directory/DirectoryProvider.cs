@@ -24,6 +24,9 @@ public sealed class DirectoryProvider : ResourceProvider<DirectorySpec, Director
     /// <inheritdoc />
     public override string Type => "directory";
 
+    /// <summary>Independent paths: applies overlap (their cost is mostly waiting for fsync).</summary>
+    public override bool ConcurrentApply => true;
+
     /// <inheritdoc />
     public override IReadOnlyCollection<string> PropertyNames { get; } = ["ensure", "mode", "owner", "group", "purge", "force"];
 

@@ -28,6 +28,9 @@ public sealed class FileProvider : ResourceProvider<FileSpec, FileActual>
     /// <inheritdoc />
     public override string Type => "file";
 
+    /// <summary>Independent paths: applies overlap (their cost is mostly waiting for fsync).</summary>
+    public override bool ConcurrentApply => true;
+
     /// <inheritdoc />
     public override IReadOnlyCollection<string> PropertyNames { get; } =
         ["ensure", "content", "source", "mode", "owner", "group", "validate", "backup"];

@@ -23,6 +23,9 @@ public sealed class LinkProvider : ResourceProvider<LinkSpec, LinkActual>
     /// <inheritdoc />
     public override string Type => "link";
 
+    /// <summary>Independent paths: applies overlap (their cost is mostly waiting for fsync).</summary>
+    public override bool ConcurrentApply => true;
+
     /// <inheritdoc />
     public override IReadOnlyCollection<string> PropertyNames { get; } = ["ensure", "target", "force"];
 
