@@ -84,14 +84,14 @@ internal static class ScriptValues
             }
             default:
             {
-                var element = node.GetValue<JsonElement>();
-                return element.ValueKind switch
+                var raw = node.ToJsonString();
+                return node.GetValueKind() switch
                 {
-                    JsonValueKind.String => element.GetString(),
+                    JsonValueKind.String => node.GetValue<string>(),
                     JsonValueKind.True => true,
                     JsonValueKind.False => false,
-                    JsonValueKind.Number when element.TryGetInt64(out var l) => l,
-                    JsonValueKind.Number => element.GetDouble(),
+                    JsonValueKind.Number when long.TryParse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l) => l,
+                    JsonValueKind.Number => double.Parse(raw, NumberStyles.Float, CultureInfo.InvariantCulture),
                     _ => null,
                 };
             }
@@ -104,9 +104,9 @@ internal static class ScriptValues
         null => new ScalarValue(span, "", Quoted: false),
         JsonObject obj => new MapValue(span, obj.Select(e => KeyValuePair.Create(e.Key, FromJsonValue(e.Value, span))).ToList()),
         JsonArray array => new ListValue(span, array.Select(i => FromJsonValue(i, span)).ToList()),
-        _ => node.GetValue<JsonElement>() is var e && e.ValueKind == JsonValueKind.String
-            ? new ScalarValue(span, e.GetString()!, Quoted: true)
-            : new ScalarValue(span, e.GetRawText(), Quoted: false),
+        _ => node.GetValueKind() == JsonValueKind.String
+            ? new ScalarValue(span, node.GetValue<string>(), Quoted: true)
+            : new ScalarValue(span, node.ToJsonString(), Quoted: false),
     };
 
     /// <summary>
@@ -122,6 +122,8 @@ internal static class ScriptValues
                 return new ScalarValue(span, "", Quoted: true, sensitive);
             case string s:
                 return new ScalarValue(span, s, Quoted: true, sensitive);
+            case IList list:
+                return new ListValue(span, list.Cast<object?>().Select(i => ToValue(i, span, sensitive, context)).ToList(), sensitive);
             case TrackedObject tracked:
                 return new MapValue(span, tracked.Select(e => KeyValuePair.Create(e.Key, ToValue(e.Value, span, sensitive, context))).ToList(), sensitive);
             case IDictionary<string, object?> dict:
