@@ -80,6 +80,50 @@ public class SecretTests
     }
 
     [Fact]
+    public void Compile_ModuleSecrets_AreReadRelativeToModuleAndLocal()
+    {
+        using var repo = new TempRepo()
+            .Write("modules/db/module.yaml", """
+                secrets:
+                  root_pw: { file: files/root.pw }
+                resources:
+                  - exec: set-root
+                    command: "setpw {{ secrets.root_pw }} {{ secrets.db }}"
+                """)
+            .Write("site.yaml", """
+                secrets:
+                  db: { env: DB_PASSWORD }
+                include: [db]
+                resources:
+                  - exec: outside
+                    command: "{{ secrets.root_pw }}"
+                """);
+        var source = Source(repo);
+        source.Files[repo.PathOf("modules/db/files/root.pw")] = "root-secret";
+        var result = repo.Compile(configure: r => r with { Secrets = source });
+        var d = result.ShouldFailWith(CompilerCodes.ExpressionError);
+        d.Resource.ShouldBe("exec[outside]");
+        d.Message.ShouldContain("'secrets' has no member 'root_pw'");
+        result.Diagnostics.Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public void Compile_MemberOfScalar_SaysItIsNotAMap()
+    {
+        using var repo = new TempRepo().Write("site.yaml", """
+            secrets:
+              db: { env: DB_PASSWORD }
+            resources:
+              - exec: x
+                command: "{{ secrets.db.nope }}"
+            """);
+        var source = Source(repo);
+        var d = repo.Compile(configure: r => r with { Secrets = source }).ShouldFailWith(CompilerCodes.ExpressionError);
+        d.Message.ShouldContain("no member 'nope' here");
+        d.Message.ShouldNotContain(DbPassword);
+    }
+
+    [Fact]
     public void Compile_MissingSecret_NamesSecretAndDeclaration()
     {
         using var repo = new TempRepo().Write("site.yaml", """

@@ -33,6 +33,17 @@ public class SiteTests
     }
 
     [Fact]
+    public void Compile_SingleManifestFile_IncludesModulesBesideIt()
+    {
+        using var repo = new TempRepo()
+            .Write("ops/modules/motd/module.yaml", "params:\n  text: { type: string }\nresources:\n  - file: /etc/motd\n    content: \"{{ params.text }}\"\n")
+            .Write("ops/one.yaml", "include:\n  - motd: { text: hi }\n");
+        var catalog = repo.Compile(path: repo.PathOf("ops/one.yaml")).ShouldSucceed();
+        catalog.Resources.Single().Text("content").ShouldBe("hi");
+        catalog.Modules.ShouldBe(["motd"]);
+    }
+
+    [Fact]
     public void Compile_DirectoryWithoutSite_ReportsCvg2000NamingPath()
     {
         using var repo = new TempRepo();

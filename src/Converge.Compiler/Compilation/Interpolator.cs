@@ -212,7 +212,7 @@ internal sealed partial class Interpolator
     {
         foreach (var m in template.Messages.Where(m => m.Type == ParserMessageType.Error))
             _diagnostics.Error(CompilerCodes.ExpressionSyntax, At(where, offset, m.Span),
-                $"syntax error in '{{{{ }}}}' expression: {m.Message}", resource);
+                $"syntax error in expression: {m.Message}", resource);
     }
 
     private void ReportRuntime(ScriptRuntimeException e, SourceSpan span, string? resource, string code)
@@ -224,10 +224,12 @@ internal sealed partial class Interpolator
             message = $"undefined variable '{name}'{Suggest.DidYouMean(name, Scope.GlobalNames)}; "
                       + "the variables are facts, vars, params, secrets, node (and item, key inside for_each)";
         }
-        else if (e.OriginalMessage.StartsWith("Cannot get member", StringComparison.Ordinal) && Tracker.LastMiss is var (path, member, candidates))
+        else if (MissingMember().Match(e.OriginalMessage) is { Success: true } mm)
         {
-            var owner = path.Length == 0 ? "the scope" : $"'{path}'";
-            message = $"{owner} has no member '{member}'{Suggest.DidYouMean(member, candidates)}";
+            var name = mm.Groups[1].Value;
+            message = Tracker.LastMiss is var (path, member, candidates) && member == name
+                ? $"'{path}' has no member '{name}'{Suggest.DidYouMean(name, candidates)}"
+                : $"no member '{name}' here: the value on its left is not a map";
         }
         else
         {
@@ -258,6 +260,9 @@ internal sealed partial class Interpolator
         column = Math.Min(column, s.EndColumn);
         return new SourceSpan(s.File, s.Line, column, s.Line, Math.Max(column + 1, Math.Min(endColumn, s.EndColumn)));
     }
+
+    [GeneratedRegex(@"^Cannot get member with name (.+?)\.?$")]
+    private static partial Regex MissingMember();
 
     [GeneratedRegex("^The variable or function `(.+)` was not found")]
     private static partial Regex UndefinedVariable();
