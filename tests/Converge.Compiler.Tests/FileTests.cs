@@ -79,6 +79,16 @@ public class FileTests
     }
 
     [Fact]
+    public void Compile_TemplateSymlinkInsideDir_IsAllowed()
+    {
+        using var repo = new TempRepo()
+            .Write("templates/real/motd.sbn", "hi {{ node }}")
+            .Write("site.yaml", "resources:\n  - file: /etc/motd\n    template: motd.sbn\n");
+        File.CreateSymbolicLink(repo.PathOf("templates/motd.sbn"), repo.PathOf("templates/real/motd.sbn"));
+        repo.Compile().ShouldSucceed().Resources.Single().Text("content").ShouldBe("hi web-1");
+    }
+
+    [Fact]
     public void Compile_TemplateMissing_IsNotFound()
     {
         using var repo = new TempRepo()

@@ -180,4 +180,14 @@ public class InterpolationTests
         d.Message.ShouldContain("'before' must be a reference like 'package[nginx]'");
         d.Resource.ShouldBe("exec[reload]");
     }
+
+    [Fact]
+    public void Compile_DivideByZero_IsADiagnosticNotACrash()
+    {
+        using var repo = new TempRepo().Write("site.yaml", "resources:\n  - exec: x\n    command: \"{{ 1 / 0 }} {{ 1 % 0 }}\"\n");
+        var result = repo.Compile();
+        result.Catalog.ShouldBeNull();
+        result.Diagnostics.ShouldNotBeEmpty();
+        result.Diagnostics.ShouldAllBe(d => d.Code == CompilerCodes.ExpressionError && d.Resource == "exec[x]");
+    }
 }

@@ -179,6 +179,13 @@ public class SiteTests
     }
 
     [Fact]
+    public void Compile_InvalidGlob_IsWrongForm()
+    {
+        using var repo = new TempRepo().Write("site.yaml", "nodes:\n  - match: \"web-[z-a]\"\n");
+        repo.Compile().ShouldFailWith(CompilerCodes.WrongForm).Span.Line.ShouldBe(2);
+    }
+
+    [Fact]
     public void Glob_CharacterClassesAndNegation_Match()
     {
         Glob.IsMatch("web-[0-9]?", "web-1a").ShouldBeTrue();

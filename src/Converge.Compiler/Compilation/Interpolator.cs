@@ -200,6 +200,14 @@ internal sealed partial class Interpolator
             result = null;
             return false;
         }
+        catch (Exception e) when (e is ArithmeticException or InvalidCastException or FormatException or ArgumentException or InvalidOperationException)
+        {
+            // Scriban lets some .NET exceptions from builtins escape (1/0, bad conversions); they are
+            // mistakes in the manifest, not bugs in Converge, so they become diagnostics too.
+            onError(new ScriptRuntimeException(default, e.Message));
+            result = null;
+            return false;
+        }
         finally
         {
             // Reset drops the pushed global and any output a failed render left behind, so the

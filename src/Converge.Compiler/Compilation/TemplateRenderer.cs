@@ -71,7 +71,16 @@ internal sealed class TemplateRenderer(Interpolator interpolator, DiagnosticBag 
     }
 
     private static IEnumerable<string> Available(string directory)
-        => Directory.Exists(directory)
-            ? Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(directory, f))
-            : [];
+    {
+        try
+        {
+            return Directory.Exists(directory)
+                ? Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(directory, f)).ToList()
+                : [];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return []; // only the did-you-mean suffers
+        }
+    }
 }
