@@ -89,6 +89,31 @@ public class FileTests
     }
 
     [Fact]
+    public void Compile_TemplateInclude_ReadsPartialFromTemplatesDir()
+    {
+        using var repo = new TempRepo()
+            .Write("modules/m/templates/header.sbn", "# managed for {{ node }}\n")
+            .Write("modules/m/templates/main.sbn", "{{ include 'header.sbn' }}body\n")
+            .Write("modules/m/module.yaml", "resources:\n  - file: /etc/x\n    template: main.sbn\n")
+            .Write("site.yaml", "include: [m]\n");
+        var result = repo.Compile();
+        result.ShouldSucceed().Resources.Single().Text("content").ShouldBe("# managed for web-1\nbody\n");
+        result.SourceFiles.ShouldContain(repo.PathOf("modules/m/templates/header.sbn"));
+    }
+
+    [Fact]
+    public void Compile_TemplateIncludeEscaping_IsReportedInTemplate()
+    {
+        using var repo = new TempRepo()
+            .Write("templates/main.sbn", "line\n{{ include '../site.yaml' }}\n")
+            .Write("site.yaml", "resources:\n  - file: /etc/x\n    template: main.sbn\n");
+        var d = repo.Compile().ShouldFailWith(CompilerCodes.TemplateRender);
+        d.Span.File.ShouldBe(repo.PathOf("templates/main.sbn"));
+        d.Span.Line.ShouldBe(2);
+        d.Message.ShouldContain("outside the templates directory");
+    }
+
+    [Fact]
     public void Compile_TemplateMissing_IsNotFound()
     {
         using var repo = new TempRepo()

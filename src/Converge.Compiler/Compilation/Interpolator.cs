@@ -134,18 +134,29 @@ internal sealed partial class Interpolator
     }
 
     /// <summary>
-    /// Renders a parsed template file. Runtime errors are reported at the template file's line:col
+    /// Renders a parsed template file; <c>include</c> reads partials through <paramref name="includes"/>. Runtime errors are reported at the template file's line:col
     /// and name <paramref name="resource"/>. Returns null on error.
     /// </summary>
-    public string? Render(Template template, Scope scope, string resource, out bool tainted)
+    public string? Render(Template template, Scope scope, string resource, ConfinedTemplateLoader includes, out bool tainted)
     {
         tainted = false;
-        if (!Run(scope, () => template.Render(_context),
-                e => ReportRuntime(e, TemplateSpan(template.SourceFilePath ?? "", e.Span), resource, CompilerCodes.TemplateRender),
-                out var rendered))
-            return null;
-        tainted = Tracker.Touched;
-        return (string?)rendered ?? "";
+        _context.TemplateLoader = includes;
+        try
+        {
+            // An error inside an included partial carries the partial's path.
+            if (!Run(scope, () => template.Render(_context),
+                    e => ReportRuntime(e, TemplateSpan(string.IsNullOrEmpty(e.Span.FileName) ? template.SourceFilePath ?? "" : e.Span.FileName, e.Span),
+                        resource, CompilerCodes.TemplateRender),
+                    out var rendered))
+                return null;
+            tainted = Tracker.Touched;
+            return (string?)rendered ?? "";
+        }
+        finally
+        {
+            // Strings in manifests have no templates directory, so they get no includes.
+            _context.TemplateLoader = null;
+        }
     }
 
     /// <summary>Scriban truthiness, tightened for YAML: null, false, 0, "" and "false" are false.</summary>
