@@ -145,7 +145,7 @@ public class InterpolationTests
               - file: /etc/same
                 for_each: [1, 2]
             """);
-        repo.Compile().ShouldFailWith(CompilerCodes.DuplicateResource);
+        repo.Compile().ShouldFailWith(CompilerCodes.DuplicateResource).Message.ShouldContain("'for_each' produced this id more than once");
     }
 
     [Fact]

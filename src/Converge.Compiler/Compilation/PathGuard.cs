@@ -17,6 +17,7 @@ internal static class PathGuard
     {
         fullPath = "";
         if (name.Length == 0 || Path.IsPathRooted(name)) return Outcome.Escapes;
+        if (name.Contains('\0')) return Outcome.Escapes; // GetFullPath would throw; no real file has it
         var root = Path.GetFullPath(directory);
         fullPath = Path.GetFullPath(Path.Combine(root, name));
         if (!IsUnder(fullPath, root)) return Outcome.Escapes;

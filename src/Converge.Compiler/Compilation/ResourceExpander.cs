@@ -130,7 +130,13 @@ internal sealed class ResourceExpander(
         var id = new ResourceId(type, title.Text);
         var resource = id.ToString();
         var span = map.Entries[0].Key.Span;
-        if (_seen.TryGetValue(id, out var first))
+        if (_seen.TryGetValue(id, out var first) && first.Span == span)
+        {
+            diagnostics.Error(CompilerCodes.DuplicateResource, titleNode.Span,
+                $"duplicate resource {resource}: 'for_each' produced this id more than once; make the title depend on {{{{ item }}}} (or {{{{ key }}}})", resource);
+            return;
+        }
+        if (_seen.TryGetValue(id, out first))
         {
             diagnostics.Error(CompilerCodes.DuplicateResource, span,
                 $"duplicate resource {resource}: already declared at {first.Span}{(first.Module is { } m ? $" (module '{m}')" : "")}; "
