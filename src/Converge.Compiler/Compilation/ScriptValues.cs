@@ -87,7 +87,7 @@ internal static class ScriptValues
                 var raw = node.ToJsonString();
                 return node.GetValueKind() switch
                 {
-                    JsonValueKind.String => node.GetValue<string>(),
+                    JsonValueKind.String => JsonString(node),
                     JsonValueKind.True => true,
                     JsonValueKind.False => false,
                     JsonValueKind.Number when long.TryParse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l) => l,
@@ -105,7 +105,7 @@ internal static class ScriptValues
         JsonObject obj => new MapValue(span, obj.Select(e => KeyValuePair.Create(e.Key, FromJsonValue(e.Value, span))).ToList()),
         JsonArray array => new ListValue(span, array.Select(i => FromJsonValue(i, span)).ToList()),
         _ => node.GetValueKind() == JsonValueKind.String
-            ? new ScalarValue(span, node.GetValue<string>(), Quoted: true)
+            ? new ScalarValue(span, JsonString(node), Quoted: true)
             : new ScalarValue(span, node.ToJsonString(), Quoted: false),
     };
 
@@ -138,6 +138,10 @@ internal static class ScriptValues
                 return new ScalarValue(span, context.ObjectToString(result) ?? "", Quoted: true, sensitive);
         }
     }
+
+    // A JsonValue may wrap a DateTime, Guid or char rather than a string; its JSON text is the truth.
+    private static string JsonString(JsonNode node)
+        => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : JsonSerializer.Deserialize<string>(node.ToJsonString()) ?? "";
 
     /// <summary>YAML 1.2 core-schema booleans, plus the capitalised forms people write.</summary>
     public static bool TryBool(string text, out bool value)
