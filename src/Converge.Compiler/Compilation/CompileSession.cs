@@ -158,6 +158,11 @@ internal sealed class CompileSession
                 _diagnostics.Error(CompilerCodes.WrongForm, g.Span, $"'match' must be a glob on the node name, like \"web-*\", or a list of them; got {g.KindName}");
                 continue;
             }
+            if (!Glob.IsValid(s.Value))
+            {
+                _diagnostics.Error(CompilerCodes.WrongForm, s.Span, $"'match' pattern '{s.Value}' is not a valid glob; use *, ? and character classes like [0-9]");
+                continue;
+            }
             if (!any && Glob.IsMatch(s.Value, _request.NodeName)) any = true;
         }
         return any;

@@ -16,6 +16,20 @@ public static class Glob
     public static bool IsMatch(string pattern, string name)
         => Cache.GetOrAdd(pattern, p => new Regex(ToRegex(p), RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)).IsMatch(name);
 
+    /// <summary>True when <paramref name="pattern"/> is a well-formed glob (a character class like [z-a] is not).</summary>
+    public static bool IsValid(string pattern)
+    {
+        try
+        {
+            Cache.GetOrAdd(pattern, p => new Regex(ToRegex(p), RegexOptions.IgnoreCase | RegexOptions.CultureInvariant));
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
     private static string ToRegex(string pattern)
     {
         var sb = new StringBuilder("^");

@@ -134,18 +134,29 @@ internal sealed partial class Interpolator
     }
 
     /// <summary>
-    /// Renders a parsed template file. Runtime errors are reported at the template file's line:col
+    /// Renders a parsed template file; <c>include</c> reads partials through <paramref name="includes"/>. Runtime errors are reported at the template file's line:col
     /// and name <paramref name="resource"/>. Returns null on error.
     /// </summary>
-    public string? Render(Template template, Scope scope, string resource, out bool tainted)
+    public string? Render(Template template, Scope scope, string resource, ConfinedTemplateLoader includes, out bool tainted)
     {
         tainted = false;
-        if (!Run(scope, () => template.Render(_context),
-                e => ReportRuntime(e, TemplateSpan(template.SourceFilePath ?? "", e.Span), resource, CompilerCodes.TemplateRender),
-                out var rendered))
-            return null;
-        tainted = Tracker.Touched;
-        return (string?)rendered ?? "";
+        _context.TemplateLoader = includes;
+        try
+        {
+            // An error inside an included partial carries the partial's path.
+            if (!Run(scope, () => template.Render(_context),
+                    e => ReportRuntime(e, TemplateSpan(string.IsNullOrEmpty(e.Span.FileName) ? template.SourceFilePath ?? "" : e.Span.FileName, e.Span),
+                        resource, CompilerCodes.TemplateRender),
+                    out var rendered))
+                return null;
+            tainted = Tracker.Touched;
+            return (string?)rendered ?? "";
+        }
+        finally
+        {
+            // Strings in manifests have no templates directory, so they get no includes.
+            _context.TemplateLoader = null;
+        }
     }
 
     /// <summary>Scriban truthiness, tightened for YAML: null, false, 0, "" and "false" are false.</summary>
@@ -200,6 +211,14 @@ internal sealed partial class Interpolator
             result = null;
             return false;
         }
+        catch (Exception e) when (e is ArithmeticException or InvalidCastException or FormatException or ArgumentException or InvalidOperationException)
+        {
+            // Scriban lets some .NET exceptions from builtins escape (1/0, bad conversions); they are
+            // mistakes in the manifest, not bugs in Converge, so they become diagnostics too.
+            onError(new ScriptRuntimeException(default, e.Message));
+            result = null;
+            return false;
+        }
         finally
         {
             // Reset drops the pushed global and any output a failed render left behind, so the
@@ -212,7 +231,7 @@ internal sealed partial class Interpolator
     {
         foreach (var m in template.Messages.Where(m => m.Type == ParserMessageType.Error))
             _diagnostics.Error(CompilerCodes.ExpressionSyntax, At(where, offset, m.Span),
-                $"syntax error in '{{{{ }}}}' expression: {m.Message}", resource);
+                $"syntax error in expression: {m.Message}", resource);
     }
 
     private void ReportRuntime(ScriptRuntimeException e, SourceSpan span, string? resource, string code)
@@ -224,10 +243,12 @@ internal sealed partial class Interpolator
             message = $"undefined variable '{name}'{Suggest.DidYouMean(name, Scope.GlobalNames)}; "
                       + "the variables are facts, vars, params, secrets, node (and item, key inside for_each)";
         }
-        else if (e.OriginalMessage.StartsWith("Cannot get member", StringComparison.Ordinal) && Tracker.LastMiss is var (path, member, candidates))
+        else if (MissingMember().Match(e.OriginalMessage) is { Success: true } mm)
         {
-            var owner = path.Length == 0 ? "the scope" : $"'{path}'";
-            message = $"{owner} has no member '{member}'{Suggest.DidYouMean(member, candidates)}";
+            var name = mm.Groups[1].Value;
+            message = Tracker.LastMiss is var (path, member, candidates) && member == name
+                ? $"'{path}' has no member '{name}'{Suggest.DidYouMean(name, candidates)}"
+                : $"no member '{name}' here: the value on its left is not a map";
         }
         else
         {
@@ -258,6 +279,9 @@ internal sealed partial class Interpolator
         column = Math.Min(column, s.EndColumn);
         return new SourceSpan(s.File, s.Line, column, s.Line, Math.Max(column + 1, Math.Min(endColumn, s.EndColumn)));
     }
+
+    [GeneratedRegex(@"^Cannot get member with name (.+?)\.?$")]
+    private static partial Regex MissingMember();
 
     [GeneratedRegex("^The variable or function `(.+)` was not found")]
     private static partial Regex UndefinedVariable();

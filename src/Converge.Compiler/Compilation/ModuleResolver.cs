@@ -64,9 +64,19 @@ internal sealed partial class ModuleResolver(IReadOnlyList<string> directories, 
 
     private void ReportNotFound(string name, SourceSpan includeSite)
     {
-        var available = directories.Where(Directory.Exists)
-            .SelectMany(d => Directory.EnumerateDirectories(d).Where(m => File.Exists(Path.Combine(m, "module.yaml"))))
-            .Select(Path.GetFileName).OfType<string>().Distinct().ToList();
+        var available = new List<string>();
+        foreach (var dir in directories.Where(Directory.Exists))
+        {
+            try
+            {
+                available.AddRange(Directory.EnumerateDirectories(dir)
+                    .Where(m => File.Exists(Path.Combine(m, "module.yaml"))).Select(m => Path.GetFileName(m)));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Only the did-you-mean suffers from an unreadable module directory.
+            }
+        }
         var looked = string.Join(", ", directories.Select(d => Path.Combine(d, name, "module.yaml")));
         diagnostics.Error(CompilerCodes.ModuleNotFound, includeSite,
             $"module '{name}' not found{Suggest.DidYouMean(name, available)}; looked for {looked}");

@@ -1,12 +1,10 @@
-using System.Runtime.InteropServices;
-
 namespace Converge.Compiler.Compilation;
 
 /// <summary>
 /// Keeps <c>template</c> and <c>source</c> names inside their directory: no absolute names, no
 /// <c>..</c> climbing out, and no symlink that points outside (checked on the real path).
 /// </summary>
-internal static partial class PathGuard
+internal static class PathGuard
 {
     /// <summary>The outcome of confining a name to a directory.</summary>
     public enum Outcome { Inside, Escapes, Missing }
@@ -19,6 +17,7 @@ internal static partial class PathGuard
     {
         fullPath = "";
         if (name.Length == 0 || Path.IsPathRooted(name)) return Outcome.Escapes;
+        if (name.Contains('\0')) return Outcome.Escapes; // GetFullPath would throw; no real file has it
         var root = Path.GetFullPath(directory);
         fullPath = Path.GetFullPath(Path.Combine(root, name));
         if (!IsUnder(fullPath, root)) return Outcome.Escapes;
@@ -33,18 +32,40 @@ internal static partial class PathGuard
     private static bool IsUnder(string path, string root)
         => path.StartsWith(root.EndsWith('/') ? root : root + "/", StringComparison.Ordinal);
 
-    /// <summary>realpath(3): the canonical path with every symlink resolved, or null when it does not exist.</summary>
+    /// <summary>
+    /// Like realpath(3): the absolute path with every symlink resolved (component by component, so a
+    /// link in a parent directory counts too), or null when it does not exist or links loop. Managed,
+    /// because "libc" does not name the same library on every Linux the agent runs on.
+    /// </summary>
     public static string? RealPath(string path)
     {
-        var p = realpath(path, IntPtr.Zero);
-        if (p == IntPtr.Zero) return null;
-        try { return Marshal.PtrToStringUTF8(p); }
-        finally { free(p); }
+        var pending = new List<string>(Split(Path.GetFullPath(path)));
+        var current = "/";
+        var hops = 0;
+        while (pending.Count > 0)
+        {
+            var part = pending[0];
+            pending.RemoveAt(0);
+            if (part == ".") continue;
+            if (part == "..")
+            {
+                current = Path.GetDirectoryName(current) ?? "/";
+                continue;
+            }
+            var candidate = current == "/" ? "/" + part : current + "/" + part;
+            FileSystemInfo info = new FileInfo(candidate);
+            if (!info.Exists && !Directory.Exists(candidate)) return null;
+            if (info.LinkTarget is { } target)
+            {
+                if (++hops > 40) return null;
+                if (Path.IsPathRooted(target)) current = "/";
+                pending.InsertRange(0, Split(target));
+                continue;
+            }
+            current = candidate;
+        }
+        return current;
     }
 
-    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial IntPtr realpath(string path, IntPtr resolved);
-
-    [LibraryImport("libc")]
-    private static partial void free(IntPtr p);
+    private static string[] Split(string path) => path.Split('/', StringSplitOptions.RemoveEmptyEntries);
 }

@@ -30,7 +30,8 @@ internal sealed class ResourceExpander(
     private static readonly string[] CommonKeys = ["require", "before", "notify", "subscribe", "tags", "sensitive", "noop", "when", "for_each"];
 
     private readonly List<CatalogResource> _resources = new();
-    private readonly Dictionary<ResourceId, CatalogResource> _byId = new();
+    // Every id seen, even of resources that had errors, so a duplicate is reported alongside them.
+    private readonly Dictionary<ResourceId, (SourceSpan Span, string? Module)> _seen = new();
 
     /// <summary>The resources so far, in declaration order.</summary>
     public IReadOnlyList<CatalogResource> Resources => _resources;
@@ -128,6 +129,21 @@ internal sealed class ResourceExpander(
         }
         var id = new ResourceId(type, title.Text);
         var resource = id.ToString();
+        var span = map.Entries[0].Key.Span;
+        if (_seen.TryGetValue(id, out var first) && first.Span == span)
+        {
+            diagnostics.Error(CompilerCodes.DuplicateResource, titleNode.Span,
+                $"duplicate resource {resource}: 'for_each' produced this id more than once; make the title depend on {{{{ item }}}} (or {{{{ key }}}})", resource);
+            return;
+        }
+        if (_seen.TryGetValue(id, out first))
+        {
+            diagnostics.Error(CompilerCodes.DuplicateResource, span,
+                $"duplicate resource {resource}: already declared at {first.Span}{(first.Module is { } m ? $" (module '{m}')" : "")}; "
+                + "each resource id must be unique in the catalog, so give it a different title or remove one", resource);
+            return;
+        }
+        _seen[id] = (span, unit.Module);
         var ok = true;
 
         var refs = new Dictionary<string, List<ResourceRef>>(StringComparer.Ordinal);
@@ -192,7 +208,7 @@ internal sealed class ResourceExpander(
         var result = new CatalogResource
         {
             Id = id,
-            Span = map.Entries[0].Key.Span,
+            Span = span,
             TitleSpan = titleNode.Span,
             Properties = properties,
             PropertyKeySpans = keySpans,
@@ -206,14 +222,6 @@ internal sealed class ResourceExpander(
             Module = unit.Module,
             BaseDirectory = unit.BaseDirectory,
         };
-        if (_byId.TryGetValue(id, out var first))
-        {
-            diagnostics.Error(CompilerCodes.DuplicateResource, result.Span,
-                $"duplicate resource {resource}: already declared at {first.Span}{(first.Module is { } m ? $" (module '{m}')" : "")}; "
-                + "each resource id must be unique in the catalog — give it a different title or remove one", resource);
-            return;
-        }
-        _byId[id] = result;
         _resources.Add(result);
     }
 

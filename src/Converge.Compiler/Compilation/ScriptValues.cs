@@ -83,16 +83,18 @@ internal static class ScriptValues
                 return result;
             }
             default:
-                // Facts are built in code (JsonValue<string>, <long>…) or parsed (JsonElement): ask the kind, not the CLR type.
+            {
+                var raw = node.ToJsonString();
                 return node.GetValueKind() switch
                 {
-                    JsonValueKind.String => node.GetValue<string>(),
+                    JsonValueKind.String => JsonString(node),
                     JsonValueKind.True => true,
                     JsonValueKind.False => false,
-                    JsonValueKind.Number when long.TryParse(node.ToJsonString(), out var l) => l,
-                    JsonValueKind.Number => double.Parse(node.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture),
+                    JsonValueKind.Number when long.TryParse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l) => l,
+                    JsonValueKind.Number => double.Parse(raw, NumberStyles.Float, CultureInfo.InvariantCulture),
                     _ => null,
                 };
+            }
         }
     }
 
@@ -103,7 +105,7 @@ internal static class ScriptValues
         JsonObject obj => new MapValue(span, obj.Select(e => KeyValuePair.Create(e.Key, FromJsonValue(e.Value, span))).ToList()),
         JsonArray array => new ListValue(span, array.Select(i => FromJsonValue(i, span)).ToList()),
         _ => node.GetValueKind() == JsonValueKind.String
-            ? new ScalarValue(span, node.GetValue<string>(), Quoted: true)
+            ? new ScalarValue(span, JsonString(node), Quoted: true)
             : new ScalarValue(span, node.ToJsonString(), Quoted: false),
     };
 
@@ -120,6 +122,8 @@ internal static class ScriptValues
                 return new ScalarValue(span, "", Quoted: true, sensitive);
             case string s:
                 return new ScalarValue(span, s, Quoted: true, sensitive);
+            case IList list:
+                return new ListValue(span, list.Cast<object?>().Select(i => ToValue(i, span, sensitive, context)).ToList(), sensitive);
             case TrackedObject tracked:
                 return new MapValue(span, tracked.Select(e => KeyValuePair.Create(e.Key, ToValue(e.Value, span, sensitive, context))).ToList(), sensitive);
             case IDictionary<string, object?> dict:
@@ -134,6 +138,10 @@ internal static class ScriptValues
                 return new ScalarValue(span, context.ObjectToString(result) ?? "", Quoted: true, sensitive);
         }
     }
+
+    // A JsonValue may wrap a DateTime, Guid or char rather than a string; its JSON text is the truth.
+    private static string JsonString(JsonNode node)
+        => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : JsonSerializer.Deserialize<string>(node.ToJsonString()) ?? "";
 
     /// <summary>YAML 1.2 core-schema booleans, plus the capitalised forms people write.</summary>
     public static bool TryBool(string text, out bool value)

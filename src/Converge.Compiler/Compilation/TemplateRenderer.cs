@@ -12,6 +12,7 @@ namespace Converge.Compiler.Compilation;
 internal sealed class TemplateRenderer(Interpolator interpolator, DiagnosticBag diagnostics, Action<string> recordFile)
 {
     private readonly Dictionary<string, Template?> _parsed = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ConfinedTemplateLoader> _loaders = new(StringComparer.Ordinal);
 
     /// <summary>
     /// The rendered content of <paramref name="name"/> (as written at <paramref name="nameSpan"/>) under
@@ -45,7 +46,12 @@ internal sealed class TemplateRenderer(Interpolator interpolator, DiagnosticBag 
         }
         if (template is null) return null;
 
-        var text = interpolator.Render(template, scope, resource, out var tainted);
+        if (!_loaders.TryGetValue(directory, out var loader))
+        {
+            loader = new ConfinedTemplateLoader(directory, recordFile);
+            _loaders[directory] = loader;
+        }
+        var text = interpolator.Render(template, scope, resource, loader, out var tainted);
         return text is null ? null : new ScalarValue(keySpan, text, Quoted: true, sensitive || tainted);
     }
 
@@ -71,7 +77,16 @@ internal sealed class TemplateRenderer(Interpolator interpolator, DiagnosticBag 
     }
 
     private static IEnumerable<string> Available(string directory)
-        => Directory.Exists(directory)
-            ? Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(directory, f))
-            : [];
+    {
+        try
+        {
+            return Directory.Exists(directory)
+                ? Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(directory, f)).ToList()
+                : [];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return []; // only the did-you-mean suffers
+        }
+    }
 }

@@ -70,7 +70,9 @@ internal sealed class TrackedObject : IScriptObject, IEnumerable<KeyValuePair<st
             if (_tainted.Contains(member)) _tracker.Touched = true;
             return true;
         }
-        _tracker.LastMiss = (Path, member, _members.Keys);
+        // The root scope misses every builtin function name (string, math …) on its way to the
+        // builtins; only misses on real objects explain a "cannot get member" error.
+        if (Path.Length > 0) _tracker.LastMiss = (Path, member, _members.Keys);
         return false;
     }
 
