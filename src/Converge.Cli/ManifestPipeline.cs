@@ -60,6 +60,11 @@ public sealed class ManifestPipeline(Settings settings, ILogger log)
             run = RunPreparer.Prepare(compiled.Catalog, Providers, diagnostics);
             log.Debug("Validated specs and graph in {Elapsed:0.0} ms", clock.Elapsed.TotalMilliseconds);
         }
+        else if (compiled.Partial is { } partial)
+        {
+            // The graph needs every resource, so it waits for a clean compile; properties need not.
+            RunPreparer.ParseSpecs(partial, Providers, diagnostics);
+        }
         return new Result(facts, node, compiled.Catalog, run, diagnostics.Sorted());
     }
 

@@ -33,6 +33,12 @@ public sealed record CompileRequest(string Path, string NodeName, JsonObject Fac
 /// </summary>
 public sealed record CompileResult(ResourceCatalog? Catalog, IReadOnlyList<Diagnostic> Diagnostics, IReadOnlyList<string> SourceFiles)
 {
+    /// <summary>
+    /// The resources that did compile, even when others did not: later checks (each type's properties)
+    /// run on them too, so one `validate` shows every error. Never applied.
+    /// </summary>
+    public ResourceCatalog? Partial { get; init; }
+
     /// <summary>True when the compile produced a catalog.</summary>
     public bool Succeeded => Catalog is not null;
 }

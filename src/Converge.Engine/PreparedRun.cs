@@ -24,6 +24,21 @@ public static class RunPreparer
 {
     public static PreparedRun? Prepare(ResourceCatalog catalog, ProviderRegistry providers, DiagnosticBag diagnostics)
     {
+        var prepared = ParseSpecs(catalog, providers, diagnostics);
+        var graph = ResourceGraph.Build(catalog,
+            r => prepared.TryGetValue(r.Id, out var p) ? p.Provider.AutoRequires(p.Spec) : [],
+            diagnostics);
+
+        if (graph is null || diagnostics.HasErrors) return null;
+        return new PreparedRun(catalog, graph, prepared);
+    }
+
+    /// <summary>
+    /// Validates each resource's properties through its provider. Also used on a partial catalog (one
+    /// that had compile errors) so every property error shows up in the same pass.
+    /// </summary>
+    public static Dictionary<ResourceId, PreparedResource> ParseSpecs(ResourceCatalog catalog, ProviderRegistry providers, DiagnosticBag diagnostics)
+    {
         var prepared = new Dictionary<ResourceId, PreparedResource>(catalog.Resources.Count);
         foreach (var r in catalog.Resources)
         {
@@ -35,14 +50,8 @@ public static class RunPreparer
             }
             var provider = providers.Get(r.Type);
             var spec = provider.Parse(r, diagnostics);
-            if (spec is not null) prepared[r.Id] = new PreparedResource(r, spec, provider);
+            if (spec is not null) prepared.TryAdd(r.Id, new PreparedResource(r, spec, provider));
         }
-
-        var graph = ResourceGraph.Build(catalog,
-            r => prepared.TryGetValue(r.Id, out var p) ? p.Provider.AutoRequires(p.Spec) : [],
-            diagnostics);
-
-        if (graph is null || diagnostics.HasErrors) return null;
-        return new PreparedRun(catalog, graph, prepared);
+        return prepared;
     }
 }

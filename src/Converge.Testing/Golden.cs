@@ -50,6 +50,14 @@ public static partial class Golden
         return text;
     }
 
+    /// <summary>The repository root (where Converge.sln is), to scrub from output that names shipped modules.</summary>
+    public static string RepositoryRoot([CallerFilePath] string callerFile = "")
+    {
+        for (var d = new DirectoryInfo(Path.GetDirectoryName(callerFile)!); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "Converge.sln"))) return d.FullName;
+        throw new InvalidOperationException($"Converge.sln not found above {callerFile}");
+    }
+
     private static string ProjectDirectory(string callerFile)
     {
         for (var d = new DirectoryInfo(Path.GetDirectoryName(callerFile)!); d is not null; d = d.Parent)

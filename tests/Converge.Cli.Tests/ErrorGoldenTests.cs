@@ -34,7 +34,7 @@ public class ErrorGoldenTests
         run.ExitCode.ShouldBe(1, run.ToString());
         run.Stdout.ShouldBeEmpty();
         run.Stderr.ShouldNotContain(SecretValue);
-        Golden.Verify($"errors/{caseName}/errors.txt", run.Stderr);
+        Golden.Verify($"errors/{caseName}/errors.txt", Golden.Scrub(run.Stderr, (Golden.RepositoryRoot(), "<repo>")));
     }
 
     [Theory]

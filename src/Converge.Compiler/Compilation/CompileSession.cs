@@ -60,10 +60,11 @@ internal sealed class CompileSession
         if (file is not null) CompileRoot(file, isSite);
 
         var diagnostics = Scrub(_diagnostics.Sorted());
-        var catalog = _diagnostics.HasErrors
-            ? null
-            : new ResourceCatalog(_request.NodeName, _expander.Resources.ToList(), _modules.ToList(), _secrets.Values.ToList());
-        return new CompileResult(catalog, diagnostics, _files.ToList());
+        var compiled = new ResourceCatalog(_request.NodeName, _expander.Resources.ToList(), _modules.ToList(), _secrets.Values.ToList());
+        return new CompileResult(_diagnostics.HasErrors ? null : compiled, diagnostics, _files.ToList())
+        {
+            Partial = compiled,
+        };
     }
 
     private (string? File, bool IsSite) Locate()
