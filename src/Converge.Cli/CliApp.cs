@@ -33,6 +33,7 @@ public static class CliApp
 
         // `converge --noop [PATH]` is `converge apply --noop [PATH]`; a bare `converge` explains itself.
         var rootPath = CommonOptions.PathArgument();
+        rootPath.Hidden = true; // documented under `apply`; keeps the usage line readable
         root.Arguments.Add(rootPath);
         foreach (var opt in o.ApplyOnly) root.Options.Add(opt);
         root.SetAction(async (parse, ct) =>

@@ -31,18 +31,21 @@ public sealed class CommonOptions
     public readonly Option<string?> StateDir = new("--state-dir")
     {
         Description = "Directory for reports, backups and the run lock (default /var/lib/converge and /run/converge.lock; env CONVERGE_STATE_DIR)",
+        HelpName = "DIR",
         Recursive = true,
     };
 
     public readonly Option<string?> Node = new("--node")
     {
         Description = "Compile as if this host's name were NAME",
+        HelpName = "NAME",
         Recursive = true,
     };
 
     public readonly Option<string?> FactsDir = new("--facts-dir")
     {
         Description = "Directory of external facts (default /etc/converge/facts.d; env CONVERGE_FACTS_DIR)",
+        HelpName = "DIR",
         Recursive = true,
     };
 
@@ -51,7 +54,7 @@ public sealed class CommonOptions
 
     public readonly Option<string> Color = new("--color")
     {
-        Description = "Colour output: auto (on a terminal, unless NO_COLOR is set), always, never",
+        Description = "Colour: auto (on a terminal, unless NO_COLOR is set), always, never",
         DefaultValueFactory = _ => "auto",
         Recursive = true,
     };
@@ -64,13 +67,15 @@ public sealed class CommonOptions
     public readonly Option<string?> Tags = new("--tags", "-t")
     {
         Description = "Run only resources with one of these comma-separated tags (and what they require)",
+        HelpName = "TAGS",
     };
 
     public readonly Option<bool> Json = new("--json") { Description = "Print the run's JSON report on stdout instead of the human view" };
 
     public readonly Option<double> LockTimeout = new("--lock-timeout")
     {
-        Description = "Seconds to wait for another run to finish before giving up (default 60)",
+        Description = "Seconds to wait for another run to finish before giving up",
+        HelpName = "SECONDS",
         DefaultValueFactory = _ => 60,
     };
 
@@ -83,11 +88,22 @@ public sealed class CommonOptions
 
     public IEnumerable<Option> ApplyOnly => [Noop, Tags, Json, LockTimeout];
 
-    public static Argument<string> PathArgument() => new("PATH")
+    public static Argument<string> PathArgument()
     {
-        Description = "A manifest repo directory (with site.yaml) or a single manifest file",
-        DefaultValueFactory = _ => ".",
-    };
+        var path = new Argument<string>("PATH")
+        {
+            Description = "A manifest repo directory (with site.yaml) or a single manifest file",
+            DefaultValueFactory = _ => ".",
+        };
+        // The parser binds an unknown "--flag" to PATH; a mistyped option is a usage error, not a path.
+        path.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens)
+                if (token.Value.StartsWith('-') && token.Value.Length > 1)
+                    result.AddError($"unknown option '{token.Value}'");
+        });
+        return path;
+    }
 
     public Settings Read(ParseResult p)
     {

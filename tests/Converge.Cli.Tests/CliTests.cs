@@ -1,0 +1,278 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Converge.Testing;
+
+namespace Converge.Cli.Tests;
+
+/// <summary>The command line as a user meets it: commands, flags, exit codes, the lock, reports, revisions.</summary>
+public class CliTests
+{
+    private static ConvergeRun Converge(TempDir state, params string[] args)
+        => ConvergeProcess.Run([.. args, "--state-dir", state.Path]);
+
+    [Fact]
+    public void NoCommand_IsUsageError()
+    {
+        var run = ConvergeProcess.Run();
+        run.ExitCode.ShouldBe(64);
+        run.Stderr.ShouldContain("converge --noop");
+    }
+
+    [Fact]
+    public void UnknownOption_IsUsageError()
+    {
+        var run = ConvergeProcess.Run("apply", "--frobnicate");
+        run.ExitCode.ShouldBe(64);
+        run.Stderr.ShouldContain("--frobnicate");
+    }
+
+    [Fact]
+    public void Help_ListsCommands()
+    {
+        var run = ConvergeProcess.Run("--help");
+        run.ExitCode.ShouldBe(0);
+        foreach (var command in new[] { "apply", "validate", "facts", "graph", "catalog" }) run.Stdout.ShouldContain(command);
+    }
+
+    [Fact]
+    public void NoopShorthand_EqualsApplyNoop_AndTouchesNothing()
+    {
+        using var dir = new TempDir();
+        using var state = new TempDir();
+        dir.Write("site.yaml", $"resources:\n  - file: {dir["out.txt"]}\n    content: \"hello\\n\"\n");
+        var run = ConvergeProcess.Run(["--noop", "--state-dir", state.Path], workingDirectory: dir.Path);
+        run.ExitCode.ShouldBe(2, run.ToString());
+        run.Stdout.ShouldContain("+hello");
+        File.Exists(dir["out.txt"]).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void Json_PrintsTheReport_AndSavesIt()
+    {
+        using var dir = new TempDir();
+        using var state = new TempDir();
+        var manifest = dir.Write("m.yaml", $"resources:\n  - file: {dir["a"]}\n    content: \"a\\n\"\n");
+        var run = Converge(state, "apply", manifest, "--json");
+        run.ExitCode.ShouldBe(2, run.ToString());
+        var report = JsonNode.Parse(run.Stdout)!;
+        ((int)report["formatVersion"]!).ShouldBe(1);
+        ((string)report["resources"]![0]!["status"]!).ShouldBe("changed");
+        ((int)report["exitCode"]!).ShouldBe(2);
+        var saved = Directory.GetFiles(Path.Combine(state.Path, "reports")).ShouldHaveSingleItem();
+        File.ReadAllText(saved).ShouldBe(run.Stdout);
+        JsonNode.Parse(File.ReadAllText(Path.Combine(state.Path, "last_run.json")))!["exitCode"]!.GetValue<int>().ShouldBe(2);
+    }
+
+    [Fact]
+    public void Tags_RunOnlyTaggedAndWhatTheyRequire()
+    {
+        using var dir = new TempDir();
+        using var state = new TempDir();
+        var manifest = dir.Write("m.yaml", $"""
+            resources:
+              - directory: {dir["web"]}
+              - file: {dir["web/index.html"]}
+                content: "hi\n"
+                tags: [web]
+              - file: {dir["db.conf"]}
+                content: "db\n"
+                tags: db
+            """);
+        var run = Converge(state, "apply", manifest, "--tags", "web", "--json");
+        run.ExitCode.ShouldBe(2, run.ToString());
+        File.Exists(dir["web/index.html"]).ShouldBeTrue();
+        File.Exists(dir["db.conf"]).ShouldBeFalse();
+        JsonNode.Parse(run.Stdout)!["resources"]!.AsArray().Count.ShouldBe(2);
+    }
+
+    [Fact]
+    public void Node_SelectsTheMatchingNodeEntry()
+    {
+        using var dir = new TempDir();
+        dir.Write("site.yaml", $"""
+            nodes:
+              - match: "web-*"
+                resources:
+                  - file: {dir["role"]}
+                    content: "web\n"
+              - match: "*"
+                resources:
+                  - file: {dir["role"]}
+                    content: "other\n"
+            """);
+        using var state = new TempDir();
+        Converge(state, "catalog", dir.Path, "--node", "web-01").Stdout.ShouldContain("\"content\": \"web\\n\"");
+        Converge(state, "catalog", dir.Path, "--node", "db-01").Stdout.ShouldContain("\"content\": \"other\\n\"");
+    }
+
+    [Fact]
+    public void Facts_PrintsJsonOfThisHost()
+    {
+        using var state = new TempDir();
+        using var factsDir = new TempDir();
+        factsDir.Write("team.yaml", "team: platform\n");
+        var run = Converge(state, "facts", "--facts-dir", factsDir.Path);
+        run.ExitCode.ShouldBe(0, run.ToString());
+        var facts = JsonNode.Parse(run.Stdout)!;
+        ((string)facts["os"]!["id"]!).ShouldBe("debian");
+        ((string)facts["team"]!).ShouldBe("platform");
+        ((int)facts["processors"]!["count"]!).ShouldBe(Environment.ProcessorCount);
+    }
+
+    [Fact]
+    public void Graph_AllFormats_ShowEdges()
+    {
+        using var dir = new TempDir();
+        using var state = new TempDir();
+        var manifest = dir.Write("m.yaml", $"""
+            resources:
+              - directory: {dir["etc"]}
+              - file: {dir["etc/app.conf"]}
+                content: "x\n"
+                notify: exec[reload]
+              - exec: reload
+                command: "true"
+                refreshonly: true
+            """);
+        var dot = Converge(state, "graph", manifest);
+        dot.ExitCode.ShouldBe(0, dot.ToString());
+        dot.Stdout.ShouldContain($"\"directory[{dir["etc"]}]\" -> \"file[{dir["etc/app.conf"]}]\" [style=dashed, label=\"auto\"];");
+        dot.Stdout.ShouldContain($"\"file[{dir["etc/app.conf"]}]\" -> \"exec[reload]\" [color=\"#c0392b\", label=\"notify\"];");
+        Converge(state, "graph", manifest, "--format", "mermaid").Stdout.ShouldStartWith("flowchart LR");
+        JsonNode.Parse(Converge(state, "graph", manifest, "--format", "json").Stdout)!["edges"]!.AsArray().Count.ShouldBe(2);
+        Converge(state, "graph", manifest, "--format", "png").ExitCode.ShouldBe(64);
+    }
+
+    [Fact]
+    public void Validate_GoodManifest_SaysSoAndExitsZero()
+    {
+        using var state = new TempDir();
+        var run = Converge(state, "validate", Path.Combine(Golden.RepositoryRoot(), "manifests", "example"));
+        run.ExitCode.ShouldBe(0, run.ToString());
+        run.Stdout.ShouldContain("valid for node");
+    }
+
+    [Fact]
+    public void Lock_SecondRunWaitsThenNamesTheHolder()
+    {
+        using var dir = new TempDir();
+        using var state = new TempDir();
+        var slow = dir.Write("slow.yaml", $"resources:\n  - exec: slow\n    command: \"sleep 4; touch {dir["done"]}\"\n    creates: {dir["done"]}\n");
+        var fast = dir.Write("fast.yaml", $"resources:\n  - file: {dir["x"]}\n    content: \"x\\n\"\n");
+        var psi = new ProcessStartInfo(ConvergeProcess.ExecutablePath) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "apply", slow, "--state-dir", state.Path }) psi.ArgumentList.Add(a);
+        using var first = Process.Start(psi)!;
+        try
+        {
+            // Wait until the first run holds the lock (its pid is written into the lock file).
+            var lockFile = Path.Combine(state.Path, "converge.lock");
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (DateTime.UtcNow < deadline && !(File.Exists(lockFile) && Machine.RunLock.ReadHolderPid(lockFile) == first.Id))
+                Thread.Sleep(20);
+            var second = Converge(state, "apply", fast, "--lock-timeout", "0.5");
+            second.ExitCode.ShouldBe(4, second.ToString());
+            second.Stderr.ShouldContain($"pid {first.Id}");
+            File.Exists(dir["x"]).ShouldBeFalse();
+        }
+        finally
+        {
+            first.WaitForExit(20_000).ShouldBeTrue();
+        }
+        first.ExitCode.ShouldBe(2);
+        Converge(state, "apply", fast).ExitCode.ShouldBe(2); // the lock is free again
+    }
+
+    [Fact]
+    public void Report_InGitRepo_NamesRevisionAuthorAndDirtyFlag()
+    {
+        using var repo = new TempDir();
+        using var target = new TempDir();
+        using var state = new TempDir();
+        repo.Write("site.yaml", $"resources:\n  - file: {target["motd"]}\n    content: \"hi\\n\"\n");
+        Git(repo.Path, "init", "-q", "-b", "main");
+        Git(repo.Path, "add", ".");
+        Git(repo.Path, "-c", "user.name=Alice", "-c", "user.email=alice@example.com", "commit", "-q", "-m", "raise worker count");
+        var commit = Git(repo.Path, "rev-parse", "HEAD").Trim();
+
+        var run = Converge(state, "apply", repo.Path, "--json");
+        var revision = JsonNode.Parse(run.Stdout)!["manifest"]!["revision"]!;
+        ((string)revision["commit"]!).ShouldBe(commit);
+        ((string)revision["author"]!).ShouldBe("Alice <alice@example.com>");
+        ((string)revision["subject"]!).ShouldBe("raise worker count");
+        ((bool)revision["dirty"]!).ShouldBeFalse();
+
+        File.AppendAllText(repo["site.yaml"], "# local edit\n");
+        var dirty = Converge(state, "apply", repo.Path, "--noop");
+        dirty.Stdout.ShouldContain($"revision {commit[..7]} (dirty)");
+    }
+
+    [Fact]
+    public void Noop_DownstreamOfPendingChange_SaysUnknownInsteadOfGuessing()
+    {
+        using var dir = new TempDir();
+        using var state = new TempDir();
+        var manifest = dir.Write("m.yaml", $"""
+            resources:
+              - file: {dir["tool.sh"]}
+                content: "#!/bin/sh\nexit 0\n"
+                mode: "0755"
+              - exec: configure
+                command: "touch {dir["configured"]}"
+                unless: "{dir["tool.sh"]}"
+                require: file[{dir["tool.sh"]}]
+            """);
+        var plan = Converge(state, "apply", manifest, "--noop");
+        plan.ExitCode.ShouldBe(2, plan.ToString());
+        plan.Stdout.ShouldContain($"? exec[configure]: depends on pending change to file[{dir["tool.sh"]}]");
+        Converge(state, "apply", manifest).ExitCode.ShouldBe(2);
+        File.Exists(dir["configured"]).ShouldBeFalse(); // unless succeeded once the tool existed
+    }
+
+    [Fact]
+    public void Refresh_KilledBeforeDelivery_IsDeliveredByNextRun()
+    {
+        using var dir = new TempDir();
+        using var state = new TempDir();
+        dir.Write("slow", "");
+        var manifest = dir.Write("m.yaml", $"""
+            resources:
+              - file: {dir["app.conf"]}
+                content: "v2\n"
+                notify: exec[restart]
+              - exec: restart
+                command: "if [ -f {dir["slow"]} ]; then sleep 3; fi; echo restarted >> {dir["restarts"]}"
+                refreshonly: true
+            """);
+        var psi = new ProcessStartInfo(ConvergeProcess.ExecutablePath) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "apply", manifest, "--state-dir", state.Path }) psi.ArgumentList.Add(a);
+        using (var run = Process.Start(psi)!)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (DateTime.UtcNow < deadline && !File.Exists(dir["app.conf"])) Thread.Sleep(10);
+            Thread.Sleep(300); // inside the slow restart now
+            run.Kill(); // SIGKILL: no chance to clean up
+            run.WaitForExit();
+        }
+        Thread.Sleep(3500); // let the orphaned sleep finish its echo, if it gets there
+        File.Delete(dir["slow"]);
+        File.ReadAllText(dir["app.conf"]).ShouldBe("v2\n");
+        File.Exists(Path.Combine(state.Path, "refresh-journal.json")).ShouldBeTrue();
+
+        var next = Converge(state, "apply", manifest);
+        next.ExitCode.ShouldBe(2, next.ToString());
+        next.Stdout.ShouldContain($"refreshed (notified by file[{dir["app.conf"]}] (pending since run");
+        Converge(state, "apply", manifest).ExitCode.ShouldBe(0); // delivered once, then forgotten
+    }
+
+    private static string Git(string dir, params string[] args)
+    {
+        var psi = new ProcessStartInfo("git") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEnd();
+        var error = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        p.ExitCode.ShouldBe(0, error);
+        return output;
+    }
+}
