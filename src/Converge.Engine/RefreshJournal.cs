@@ -90,7 +90,7 @@ public sealed class RefreshJournal
                 ["since"] = e.Since.ToString("O"),
             }).ToArray()),
         };
-        StateFiles.WriteAtomic(_path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        StateFiles.WriteAtomic(_path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
     }
 }
 

@@ -9,7 +9,7 @@ public static class FactsCommand
     public static int Run(Settings settings)
     {
         var facts = new ManifestPipeline(settings, Logging.Create(settings)).GatherFacts();
-        Console.Out.WriteLine(facts.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        Console.Out.WriteLine(facts.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
         return ExitCodes.Ok;
     }
 }

@@ -1,0 +1,69 @@
+using Converge.Testing;
+
+namespace Converge.Cli.Tests;
+
+/// <summary>
+/// A secret used in content, a template, a command and an error must never be printed: not on stdout
+/// or stderr, not in a report, not in the catalog, not in logs (-v), whatever the run does.
+/// </summary>
+public class SecretTests
+{
+    private const string Secret = "pa55-w0rd-never-print-me";
+
+    [Fact]
+    public void Secret_AcrossApplyNoopDriftAndFailure_NeverAppearsInAnyOutput()
+    {
+        using var dir = new TempDir();
+        using var state = new TempDir();
+        dir.Write("secret.txt", Secret + "\n");
+        dir.Write("templates/db.conf.sbn", "user = app\npassword = {{ secrets.db_password }}\n");
+        dir.Write("site.yaml", """
+            secrets:
+              db_password: { file: @DIR@/secret.txt }
+              api_token: { env: SECRET_TEST_TOKEN }
+            resources:
+              - file: @DIR@/db.conf
+                template: db.conf.sbn
+                mode: "0600"
+              - file: @DIR@/token
+                content: "{{ secrets.api_token }}\n"
+              - exec: use-token
+                command: "echo token={{ secrets.api_token }} > @DIR@/used"
+                creates: @DIR@/used
+              - exec: fail-with-token
+                command: "echo {{ secrets.api_token }} >&2; exit 3"
+            """.Replace("@DIR@", dir.Path));
+        var env = new Dictionary<string, string?> { ["SECRET_TEST_TOKEN"] = Secret };
+        var outputs = new List<ConvergeRun>();
+        ConvergeRun Run(params string[] args)
+        {
+            var run = ConvergeProcess.Run([.. args, "--state-dir", state.Path, "-v"], environment: env);
+            outputs.Add(run);
+            return run;
+        }
+
+        Run("catalog", dir.Path).ExitCode.ShouldBe(0);
+        Run("apply", dir.Path, "--noop").ExitCode.ShouldBe(2);
+        Run("apply", dir.Path, "--noop", "--json");
+        Run("apply", dir.Path).ExitCode.ShouldBe(6);
+        File.ReadAllText(dir["db.conf"]).ShouldContain(Secret); // the host gets the secret, the outputs do not
+        File.WriteAllText(dir["db.conf"], "password = tampered\n");
+        File.WriteAllText(dir["token"], "stale\n");
+        Run("apply", dir.Path, "--noop");
+        Run("apply", dir.Path, "--json");
+        Run("graph", dir.Path);
+
+        foreach (var run in outputs)
+        {
+            run.Stdout.ShouldNotContain(Secret);
+            run.Stderr.ShouldNotContain(Secret);
+        }
+        outputs.Any(r => r.Stdout.Contains("(redacted)")).ShouldBeTrue();
+        outputs.Any(r => r.Stdout.Contains("! exec[fail-with-token]")).ShouldBeTrue(); // the failure was reported, scrubbed
+
+        // Every file Converge wrote for itself, except the backup bucket (which must keep contents to restore them).
+        foreach (var file in Directory.EnumerateFiles(state.Path, "*", SearchOption.AllDirectories))
+            if (!file.StartsWith(Path.Combine(state.Path, "bucket") + "/", StringComparison.Ordinal))
+                File.ReadAllText(file).ShouldNotContain(Secret, customMessage: file);
+    }
+}
