@@ -37,7 +37,7 @@ public sealed class ReportStore(string stateDirectory)
             ["report"] = path,
         };
         StateFiles.WriteAtomic(Path.Combine(stateDirectory, "last_run.json"),
-            last.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
+            last.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
         Prune();
         return path;
     }
