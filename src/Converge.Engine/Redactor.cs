@@ -35,7 +35,9 @@ public sealed class Redactor
         var result = new List<Change>(changes.Count);
         foreach (var c in changes)
         {
-            if (spec is not null && spec.IsSensitive(c.Property))
+            // `ensure` only ever holds the type's own words (file, absent…), never data, so whether a
+            // sensitive file is created or removed stays visible.
+            if (spec is not null && spec.IsSensitive(c.Property) && c.Property != "ensure")
             {
                 result.Add(c with
                 {

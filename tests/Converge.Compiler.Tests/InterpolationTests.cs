@@ -29,6 +29,23 @@ public class InterpolationTests
     }
 
     [Fact]
+    public void Compile_SingleExpressionWithTrailingNewline_KeepsTheNewline()
+    {
+        using var repo = new TempRepo().Write("site.yaml", """
+            vars:
+              name: web
+            resources:
+              - file: /etc/x
+                content: "{{ vars.name }}\n"
+              - file: /etc/y
+                content: "{{ vars.name }}"
+            """);
+        var resources = repo.Compile().ShouldSucceed().Resources;
+        resources[0].Text("content").ShouldBe("web\n");
+        resources[1].Text("content").ShouldBe("web");
+    }
+
+    [Fact]
     public void Compile_WholeExpressionYieldingList_BecomesList()
     {
         using var repo = new TempRepo().Write("site.yaml", """

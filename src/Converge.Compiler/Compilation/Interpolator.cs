@@ -90,7 +90,11 @@ internal sealed partial class Interpolator
         {
             if (!Evaluate(text.Substring(start, length), scalar, start, scope, resource, out var result, out var tainted))
                 return null;
-            return ScriptValues.ToValue(result, scalar.Span, sensitive || tainted, _context);
+            // A list or map is taken whole. A scalar keeps the text around the braces ("{{ x }}\n" must
+            // keep its newline), so only a bare "{{ x }}" may skip the text rendering below.
+            var structured = result is System.Collections.IEnumerable and not string;
+            if (structured || text.Trim().Length == text.Length)
+                return ScriptValues.ToValue(result, scalar.Span, sensitive || tainted, _context);
         }
 
         if (!_mixed.TryGetValue(text, out var template))
