@@ -7,10 +7,26 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 dotnet build Converge.sln -c Release -nologo -v q -clp:NoSummary
 
+# The suite must leave the machine exactly as it found it: compare a fingerprint taken before and after.
+fingerprint() {
+  md5sum /etc/passwd /etc/group /etc/shadow /etc/gshadow /etc/motd /var/lib/dpkg/status 2>/dev/null
+  for p in /var/lib/converge /run/converge.lock /etc/converge /srv/converge-demo /tmp/converge-golden; do
+    [ -e "$p" ] && echo "exists: $p"
+  done
+  cut -d' ' -f2,3 /proc/self/mounts | sort
+  true
+}
+
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+before=$(mktemp)
+trap 'rm -f "$log" "$before"' EXIT
+fingerprint > "$before"
 status=0
 dotnet test Converge.sln -c Release --no-build -nologo -v q 2>&1 | tee "$log" || status=$?
+if ! diff -u "$before" <(fingerprint); then
+  echo "tests: the suite changed the machine (see the diff above)"
+  status=1
+fi
 
 # VSTest prints one "Passed! - Failed: F, Passed: P, Skipped: S, Total: T" line per test project.
 awk -F'[:,]' '/(Passed|Failed)! +- +Failed:/ { f += $2; p += $4; s += $6 }

@@ -98,9 +98,9 @@ public sealed class ManifestPipeline(Settings settings, ILogger log)
 }
 
 /// <summary>
-/// Where the modules that ship with Converge live: beside the executable (published builds copy
-/// modules/ there), under /usr/share/converge, or, when run from source, the repo's modules/ folder.
-/// $CONVERGE_MODULE_PATH (colon-separated) comes first.
+/// Where the modules that ship with Converge live: when run from a build inside the source tree, the
+/// repo's modules/ folder; otherwise beside the executable (published builds copy modules/ there), then
+/// /usr/share/converge/modules. $CONVERGE_MODULE_PATH (colon-separated) comes first.
 /// </summary>
 public static class ShippedModules
 {
@@ -110,16 +110,18 @@ public static class ShippedModules
         var env = Environment.GetEnvironmentVariable("CONVERGE_MODULE_PATH");
         if (!string.IsNullOrEmpty(env)) dirs.AddRange(env.Split(':', StringSplitOptions.RemoveEmptyEntries));
         var exeDir = AppContext.BaseDirectory;
-        dirs.Add(Path.Combine(exeDir, "modules"));
-        dirs.Add("/usr/share/converge/modules");
+        // Run from a build inside the source tree: the repo's modules/ is the live copy (the one beside
+        // the binary is a build artefact that lags behind edits).
         for (var d = new DirectoryInfo(exeDir); d is not null; d = d.Parent)
         {
             if (File.Exists(Path.Combine(d.FullName, "Converge.sln")))
             {
                 dirs.Add(Path.Combine(d.FullName, "modules"));
-                break;
+                return dirs.Where(Directory.Exists).Distinct().ToList();
             }
         }
+        dirs.Add(Path.Combine(exeDir, "modules"));
+        dirs.Add("/usr/share/converge/modules");
         return dirs.Where(Directory.Exists).Distinct().ToList();
     }
 }

@@ -16,7 +16,7 @@ public sealed class Redactor
     {
         // Longest first, so a secret containing another is replaced whole. Very short values would
         // shred ordinary text, and cannot be meaningfully hidden anyway.
-        _secrets = secretValues.Where(s => s.Length >= 4).Distinct().OrderByDescending(s => s.Length).ToArray();
+        _secrets = secretValues.Where(s => s.Length >= 3).Distinct().OrderByDescending(s => s.Length).ToArray();
     }
 
     public static readonly Redactor None = new([]);

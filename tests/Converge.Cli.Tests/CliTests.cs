@@ -276,3 +276,30 @@ public class CliTests
         return output;
     }
 }
+
+/// <summary>The modules that ship with Converge compile, validate and plan cleanly on this machine.</summary>
+public class ShippedModuleTests
+{
+    [Fact]
+    public void ShippedModules_IncludedWithParams_PlanWithoutErrors()
+    {
+        using var dir = new TempDir();
+        using var state = new TempDir();
+        dir.Write("site.yaml", """
+            nodes:
+              - match: "*"
+                include:
+                  - motd: { message: "Managed by Converge", contact: ops@example.com }
+                  - sysctl: { name: tuning, settings: { vm.swappiness: 10, net.core.somaxconn: 1024 } }
+                  - logrotate: { name: myapp, paths: [/var/log/myapp/*.log], rotate: 7 }
+            """);
+        var validate = ConvergeProcess.Run("validate", dir.Path, "--state-dir", state.Path);
+        validate.ExitCode.ShouldBe(0, validate.ToString());
+        var catalog = ConvergeProcess.Run("catalog", dir.Path, "--state-dir", state.Path);
+        catalog.Stdout.ShouldContain("vm.swappiness = 10");
+        catalog.Stdout.ShouldContain("/var/log/myapp/*.log {");
+        var plan = ConvergeProcess.Run("apply", "--noop", dir.Path, "--state-dir", state.Path);
+        plan.ExitCode.ShouldBeOneOf(0, 2);
+        plan.Stderr.ShouldBeEmpty();
+    }
+}

@@ -30,7 +30,8 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
         }
 
         var stateDir = settings.EffectiveStateDir;
-        RunLock runLock;
+        RunLock? runLock = null;
+        var stateWritable = true;
         try
         {
             Directory.CreateDirectory(stateDir);
@@ -40,6 +41,13 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
         {
             Console.Error.WriteLine($"converge: {e.Message}");
             return ExitCodes.Failures;
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException && apply.Noop)
+        {
+            // A preview changes nothing, so an ordinary user may run one: without the lock and the report.
+            log.Warning("Cannot use the state directory {StateDir} ({Reason}); previewing without the run lock and without writing a report",
+                stateDir, e.Message);
+            stateWritable = false;
         }
         catch (UnauthorizedAccessException e)
         {
@@ -54,7 +62,9 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
                 Path.GetFullPath(path), RevisionProbe.Probe(path), started);
             var redactor = new Redactor(run.Catalog.SecretValues);
             // --noop reads the journal (to show refreshes still owed) but the engine never writes it in a noop run.
-            var journal = RefreshJournal.Open(Path.Combine(stateDir, "refresh-journal.json"));
+            var journal = stateWritable
+                ? RefreshJournal.Open(Path.Combine(stateDir, "refresh-journal.json"))
+                : RefreshJournal.InMemory();
             var system = new LocalSystem();
             var providerContext = new ProviderContext(system, new FileBucket(Path.Combine(stateDir, "bucket")), run.ManagedPaths);
             var order = run.Graph.Order.Where(id => selection is null || selection.Contains(id)).ToList();
@@ -71,7 +81,7 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
             string? reportPath = null;
             try
             {
-                reportPath = new ReportStore(stateDir).Save(context, json, result, finished);
+                if (stateWritable) reportPath = new ReportStore(stateDir).Save(context, json, result, finished);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

@@ -10,7 +10,10 @@ public sealed class ValidateCommand(Settings settings, string path)
         var loaded = new ManifestPipeline(settings, Logging.Create(settings)).Load(path);
         if (!ManifestPipeline.Report(loaded.Diagnostics, Console.Error) || loaded.Run is null)
             return ExitCodes.ManifestError;
-        Console.Out.WriteLine($"{Path.GetFullPath(path)}: valid for node {loaded.Node}: {loaded.Run.Resources.Count} resources, {loaded.Run.Graph.Edges.Count} edges");
+        var resources = loaded.Run.Resources.Count;
+        var edges = loaded.Run.Graph.Edges.Count;
+        Console.Out.WriteLine($"{ManifestPipeline.DisplayPath(Path.GetFullPath(path))}: valid for node {loaded.Node}: " +
+            $"{resources} resource{(resources == 1 ? "" : "s")}, {edges} edge{(edges == 1 ? "" : "s")}");
         return ExitCodes.Ok;
     }
 }
