@@ -108,3 +108,21 @@ public class ResourceGraphTests
         GraphFormats.ToJson(g).ShouldContain("\"kind\": \"notify\"");
     }
 }
+
+public class ResourceIdTests
+{
+    [Theory]
+    [InlineData("file[/a]", "file[/b]")]
+    [InlineData("file2[/a]", "file[/a]")]
+    [InlineData("file[/a]", "file_x[/a]")]
+    [InlineData("exec[a]", "exec[a b]")]
+    [InlineData("exec[a]", "exec[a]")]
+    [InlineData("a[x]", "ab[x]")]
+    public void CompareTo_MatchesOrdinalOrderOfTextForm(string left, string right)
+    {
+        ResourceId.TryParse(left, out var l).ShouldBeTrue();
+        ResourceId.TryParse(right, out var r).ShouldBeTrue();
+        Math.Sign(l.CompareTo(r)).ShouldBe(Math.Sign(string.CompareOrdinal(left, right)));
+        Math.Sign(r.CompareTo(l)).ShouldBe(Math.Sign(string.CompareOrdinal(right, left)));
+    }
+}

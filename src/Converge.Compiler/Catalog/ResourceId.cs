@@ -9,7 +9,37 @@ public readonly record struct ResourceId(string Type, string Title) : IComparabl
 {
     public override string ToString() => $"{Type}[{Title}]";
 
-    public int CompareTo(ResourceId other) => string.CompareOrdinal(ToString(), other.ToString());
+    /// <summary>
+    /// Ordinal order of the text forms <c>type[title]</c>, computed without building them: sorting
+    /// and ordering 10,000 resources would otherwise allocate two strings per comparison.
+    /// </summary>
+    public int CompareTo(ResourceId other)
+    {
+        var a = new Text(this);
+        var b = new Text(other);
+        var n = Math.Min(a.Length, b.Length);
+        for (var i = 0; i < n; i++)
+        {
+            var c = a[i].CompareTo(b[i]);
+            if (c != 0) return c;
+        }
+        return a.Length.CompareTo(b.Length);
+    }
+
+    // The characters of "type[title]" by index, over the two strings.
+    private readonly ref struct Text(ResourceId id)
+    {
+        private readonly string _type = id.Type;
+        private readonly string _title = id.Title;
+
+        public int Length => _type.Length + _title.Length + 2;
+
+        public char this[int i]
+            => i < _type.Length ? _type[i]
+             : i == _type.Length ? '['
+             : i <= _type.Length + _title.Length ? _title[i - _type.Length - 1]
+             : ']';
+    }
 
     /// <summary>Parses <c>type[title]</c>; the title may itself contain brackets.</summary>
     public static bool TryParse(string text, out ResourceId id)
