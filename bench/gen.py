@@ -13,6 +13,9 @@ tree, byte for byte and mode for mode. Actions:
       Write the tree directly (the plain-script floor for a first apply).
   gen.py --drift --n N --root DIR
       Change one file's content behind the tools' back; print its path.
+  gen.py --check --expect-drift --n N --root DIR
+      Pass only if the drifted file is the one difference (a --noop preview
+      must leave it so).
 
 Python 3 standard library only.
 """
@@ -198,10 +201,14 @@ def write(n, root):
         os.chmod(path, mode)
 
 
+def drift_path(n, root):
+    return os.path.join(root, file_name(n // 2 + 1, n))
+
+
 def drift(n, root):
     """Overwrite the middle file with other content (its mode is kept)."""
     i = n // 2 + 1
-    path = os.path.join(root, file_name(i, n))
+    path = drift_path(n, root)
     with open(path, "w") as f:
         f.write(f"# changed behind the tool's back\nindex = {i}\n")
     return path
@@ -214,6 +221,8 @@ def main(argv):
     action.add_argument("--check", action="store_true", help="read and compare the tree")
     action.add_argument("--write", action="store_true", help="write the tree directly")
     action.add_argument("--drift", action="store_true", help="change one file's content")
+    p.add_argument("--expect-drift", action="store_true",
+                   help="with --check: the drifted file must be the only difference")
     p.add_argument("--n", type=int, required=True, help="number of files")
     p.add_argument("--root", required=True, help="absolute path of the managed directory")
     p.add_argument("--out", help="output file, or a directory to hold the default file name")
@@ -237,6 +246,11 @@ def main(argv):
         return 0
     if a.check:
         problems = check(a.n, root)
+        if a.expect_drift:
+            want = f"{drift_path(a.n, root)}: content differs"
+            if len(problems) == 1 and problems[0].startswith(want):
+                return 0
+            problems.append(f"(expected exactly one difference: {want})")
         if problems:
             print(f"MISMATCH: {len(problems)} difference(s) under {root}", file=sys.stderr)
             for line in problems[:20]:

@@ -29,7 +29,9 @@ SLOW_S=${SLOW_S:-60}
 WORK=""              # temp dir for every tool's tree and state; removed on exit
 POLICY_RC_CREATED="" # set when we wrote /usr/sbin/policy-rc.d and must remove it
 FAILED=0             # set when any tree did not match the desired state
+RUN_NO=0             # numbers the per-run logs
 CMD=()               # argv of the timed run, set by setup_<tool>
+PREVIEW_CMD=()       # argv of a --noop preview run, where the tool has one we time
 ROWS=()              # CSV rows: tool,n,scenario,wall_s,cpu_s,peak_rss_mb,exit,touched,check,load1,note
 
 die() { echo "run.sh: $*" >&2; exit 1; }
@@ -147,13 +149,15 @@ gen() { "$PY" "$BENCH_DIR/gen.py" "$@"; }
 fingerprint() { [ -d "$1" ] && find "$1" -printf '%i %C@ %P\n' | LC_ALL=C sort; true; }
 
 # measure TOOL N SCENARIO ROOT EXPECTED_EXIT -- CMD...
+# (scenario "preview" is a --noop run on a drifted tree: the drift must remain)
 # Runs CMD under /usr/bin/time (wall seconds, user+system CPU seconds of the
 # whole process tree, peak RSS of the largest single process),
 # checks the tree with the plain comparer and appends a row. Returns 1 when
 # the tree is wrong, so the caller skips the remaining scenarios.
 measure() {
   local tool=$1 n=$2 scenario=$3 root=$4 want_exit=$5; shift 6
-  local log="$WORK/logs/$tool-$n-$scenario.log" tf="$WORK/time.out"
+  RUN_NO=$((RUN_NO + 1))
+  local log="$WORK/logs/$RUN_NO-$tool-$n-$scenario.log" tf="$WORK/time.out"
   local before="$WORK/fp.before" after="$WORK/fp.after"
   local load rc wall user sys cpu kb mb touched check note=""
   fingerprint "$root" >"$before"
@@ -169,7 +173,13 @@ measure() {
   [ "$rc" -eq 124 ] && note="timeout after ${RUN_TIMEOUT}s"
   [ -n "$want_exit" ] && [ "$rc" != "$want_exit" ] && note="${note:+$note; }exit $rc (expected $want_exit)"
   awk -v w="$wall" -v s="$SLOW_S" 'BEGIN { exit !(w > s) }' && note="${note:+$note; }slow (> ${SLOW_S}s)"
-  if gen --check --n "$n" --root "$root" 2>>"$log"; then
+  if [ "$touched" -ne 0 ] && { [ "$scenario" = noop ] || [ "$scenario" = preview ]; }; then
+    note="${note:+$note; }changed $touched entries on a $scenario run"
+    echo "!!! $tool N=$n $scenario: changed $touched entries; a $scenario run must change nothing" >&2
+  fi
+  local expect=()
+  [ "$scenario" = preview ] && expect=(--expect-drift)
+  if gen --check "${expect[@]}" --n "$n" --root "$root" 2>>"$log"; then
     check=ok
   else
     check=MISMATCH
@@ -189,7 +199,8 @@ measure() {
 
 # Runs the three scenarios for one tool: first apply into an empty directory,
 # no-op re-run, one drifted file. CMD holds the timed command (argv); the
-# expected exit codes are for (first, noop, drift).
+# expected exit codes are for (first, noop, drift). When PREVIEW_CMD is set
+# (converge's --noop), it also runs on the drifted tree before the repair.
 scenarios() {
   local tool=$1 n=$2 dir=$3 e_first=$4 e_noop=$5 e_drift=$6 k
   local root="$dir/root"
@@ -198,6 +209,9 @@ scenarios() {
     measure "$tool" "$n" noop "$root" "$e_noop" -- "${CMD[@]}" || return 0
   done
   gen --drift --n "$n" --root "$root" >/dev/null
+  if [ ${#PREVIEW_CMD[@]} -gt 0 ]; then
+    measure "$tool" "$n" preview "$root" "$e_drift" -- "${PREVIEW_CMD[@]}" || return 0
+  fi
   measure "$tool" "$n" drift "$root" "$e_drift" -- "${CMD[@]}" || return 0
 }
 
@@ -210,6 +224,8 @@ setup_converge() {
   mkdir -p "$1/state"
   gen --tool converge --n "$2" --root "$1/root" --out "$1" >/dev/null
   CMD=("$CONVERGE" apply "$1/site.yaml" --state-dir "$1/state")
+  # --noop exits 2 when changes are pending, and must touch nothing.
+  PREVIEW_CMD=("$CONVERGE" apply --noop "$1/site.yaml" --state-dir "$1/state")
 }
 
 # cf-agent keeps its databases, keys and locks in a work dir; -w points it at
@@ -258,6 +274,7 @@ bench_baseline() {
 bench_tool() {
   local tool=$1 n=$2 dir="$WORK/$1-$2"
   mkdir -p "$dir"
+  PREVIEW_CMD=()
   case "$tool" in
     baseline) bench_baseline "$n" "$dir" ;;
     converge) setup_converge "$dir" "$n"; scenarios converge "$n" "$dir" 2 0 2 ;;
@@ -324,6 +341,7 @@ main() {
   STARTED=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
   parse_args "$@"
   trap cleanup EXIT
+  trap 'exit 130' INT TERM # so the EXIT trap cleans up on ^C too
   ensure_packages
   PY=/usr/bin/python3
   [ -x "$PY" ] || PY=$(command -v python3)
@@ -336,7 +354,7 @@ main() {
   local tool n
   for tool in ${TOOLS//,/ }; do
     if [ "$tool" = converge ] && [ -z "$CONVERGE" ]; then
-      echo "converge: not built"
+      echo "converge: not built, skipped"
       continue
     fi
     if [ "$tool" = ansible ]; then
