@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Converge file-management benchmark: converge apply vs cf-agent, puppet apply,
 # ansible-playbook and a plain read-and-compare script, on the same workload
-# (see README.md). Prints a table and writes bench/results/<date>-<host>.{md,csv}.
+# (see README.md). Prints a table and writes bench/results/<date>-<host>.{md,csv}
+# (with -2, -3 ... when that name is taken).
 #
 # Usage: bench/run.sh [--quick] [--tools a,b,...] [--n 1000,10000] [--repeat K]
 #   --quick        converge only (same as --tools converge)
@@ -302,8 +303,15 @@ write_results() {
   stamp=$(date -u +%Y-%m-%d)
   host=$(hostname -s 2>/dev/null || hostname)
   mkdir -p "$BENCH_DIR/results"
-  csv="$BENCH_DIR/results/$stamp-$host.csv"
-  md="$BENCH_DIR/results/$stamp-$host.md"
+  # A second run on the same day gets -2, -3 ... rather than overwriting a
+  # recorded result.
+  local base="$BENCH_DIR/results/$stamp-$host" k=1
+  while [ -e "$base.md" ] || [ -e "$base.csv" ]; do
+    k=$((k + 1))
+    base="$BENCH_DIR/results/$stamp-$host-$k"
+  done
+  csv="$base.csv"
+  md="$base.md"
   {
     echo "tool,n,scenario,wall_s,cpu_s,peak_rss_mb,exit,touched,check,load1,note"
     printf '%s\n' "${ROWS[@]}"
