@@ -87,14 +87,21 @@ public sealed class ResourceGraph
             if (target != default && target != r.Id) Add(target, r.Id, EdgeKind.Auto, r.Span);
         }
 
+        // Every tie in the graph is broken by id. Ids are sorted once; afterwards they compare as ranks
+        // (ints), which keeps ordering 10,000 resources cheap.
+        var sortedIds = resources.Keys.ToArray();
+        Array.Sort(sortedIds);
+        var rank = new Dictionary<ResourceId, int>(sortedIds.Length);
+        for (var i = 0; i < sortedIds.Length; i++) rank[sortedIds[i]] = i;
+
         edges.Sort((a, b) =>
         {
-            var c = a.From.CompareTo(b.From);
-            if (c == 0) c = a.To.CompareTo(b.To);
+            var c = rank[a.From].CompareTo(rank[b.From]);
+            if (c == 0) c = rank[a.To].CompareTo(rank[b.To]);
             return c != 0 ? c : a.Kind.CompareTo(b.Kind);
         });
 
-        var order = TopologicalOrder(resources.Keys, edges, out var cyclic);
+        var order = TopologicalOrder(sortedIds, rank, edges, out var cyclic);
         if (cyclic.Count > 0)
         {
             ReportCycles(resources, edges, cyclic, diagnostics);
@@ -123,27 +130,32 @@ public sealed class ResourceGraph
         return selected;
     }
 
-    // Kahn's algorithm with a sorted ready set, so the order is the same on every run.
-    private static List<ResourceId> TopologicalOrder(IEnumerable<ResourceId> ids, List<Edge> edges, out HashSet<ResourceId> cyclic)
+    // Kahn's algorithm with the ready set ordered by rank, so the order is the same on every run.
+    private static List<ResourceId> TopologicalOrder(ResourceId[] sortedIds, Dictionary<ResourceId, int> rank,
+        List<Edge> edges, out HashSet<ResourceId> cyclic)
     {
-        var indegree = ids.ToDictionary(i => i, _ => 0);
-        var next = indegree.Keys.ToDictionary(i => i, _ => new List<ResourceId>());
+        var indegree = new int[sortedIds.Length];
+        var next = new List<int>?[sortedIds.Length];
         foreach (var e in edges)
         {
-            indegree[e.To]++;
-            next[e.From].Add(e.To);
+            var to = rank[e.To];
+            indegree[to]++;
+            (next[rank[e.From]] ??= []).Add(to);
         }
-        var ready = new SortedSet<ResourceId>(indegree.Where(kv => kv.Value == 0).Select(kv => kv.Key));
-        var order = new List<ResourceId>(indegree.Count);
-        while (ready.Count > 0)
+        var ready = new PriorityQueue<int, int>();
+        for (var i = 0; i < indegree.Length; i++)
+            if (indegree[i] == 0) ready.Enqueue(i, i);
+        var order = new List<ResourceId>(sortedIds.Length);
+        while (ready.TryDequeue(out var i, out _))
         {
-            var id = ready.Min;
-            ready.Remove(id);
-            order.Add(id);
-            foreach (var n in next[id])
-                if (--indegree[n] == 0) ready.Add(n);
+            order.Add(sortedIds[i]);
+            if (next[i] is { } successors)
+                foreach (var n in successors)
+                    if (--indegree[n] == 0) ready.Enqueue(n, n);
         }
-        cyclic = indegree.Where(kv => kv.Value > 0).Select(kv => kv.Key).ToHashSet();
+        cyclic = [];
+        for (var i = 0; i < indegree.Length; i++)
+            if (indegree[i] > 0) cyclic.Add(sortedIds[i]);
         return order;
     }
 

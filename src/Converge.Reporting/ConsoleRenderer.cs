@@ -77,13 +77,12 @@ public sealed class ConsoleRenderer : IRunObserver
     /// <summary>The block for one outcome; empty for an unchanged resource unless asked to show them.</summary>
     public string Render(ResourceOutcome o, bool color, bool showUnchanged)
     {
+        if (o.Status == OutcomeStatus.Unchanged)
+            return showUnchanged ? Paint($"  {o.Id}", "2") + "\n" : "";
         var sb = new StringBuilder();
         var source = o.Source with { File = _displayPath(o.Source.File) };
         switch (o.Status)
         {
-            case OutcomeStatus.Unchanged:
-                if (showUnchanged) sb.Append(Paint($"  {o.Id}", "2")).Append('\n');
-                return sb.ToString();
             case OutcomeStatus.Changed:
                 sb.Append(Paint($"~ {o.Id}", "33;1")).Append(Paint($"  {source}", "2")).Append('\n');
                 break;

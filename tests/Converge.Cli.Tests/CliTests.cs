@@ -144,6 +144,17 @@ public class CliTests
     }
 
     [Fact]
+    public void ExampleSite_Noop_RunsCleanlyOnThisMachine()
+    {
+        using var state = new TempDir();
+        var run = Converge(state, "--noop", Path.Combine(Golden.RepositoryRoot(), "manifests", "example"));
+        run.ExitCode.ShouldBeOneOf([0, 2], run.ToString());
+        run.Stderr.ShouldBeEmpty();
+        run.Stdout.ShouldContain("(noop: nothing was changed)");
+        run.Stdout.ShouldNotContain("! ");
+    }
+
+    [Fact]
     public void Validate_GoodManifest_SaysSoAndExitsZero()
     {
         using var state = new TempDir();

@@ -14,7 +14,7 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
     public async Task<int> RunAsync(CancellationToken ct)
     {
         var log = Logging.Create(settings);
-        var started = DateTimeOffset.Now;
+        var started = DateTimeOffset.UtcNow; // reports are in UTC: hosts in many time zones read the same way
         var pipeline = new ManifestPipeline(settings, log);
         var loaded = pipeline.Load(path);
         if (!ManifestPipeline.Report(loaded.Diagnostics, Console.Error) || loaded.Run is null)
@@ -70,13 +70,13 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
             var order = run.Graph.Order.Where(id => selection is null || selection.Contains(id)).ToList();
 
             var renderer = new ConsoleRenderer(Console.Out, order, settings.Color, showUnchanged: settings.Verbosity > 0, ManifestPipeline.DisplayPath);
-            IRunObserver observer = apply.Json ? NullObserver.Instance : renderer;
+            IRunObserver observer = new LoggingObserver(log, apply.Json ? null : renderer);
             if (!apply.Json) renderer.Header(loaded.Node, context, apply.Noop);
 
             var engine = new RunEngine(providerContext, journal, redactor);
             var result = await engine.RunAsync(run, new RunOptions { Noop = apply.Noop, Selection = selection, RunId = context.RunId }, observer, ct);
 
-            var finished = DateTimeOffset.Now;
+            var finished = DateTimeOffset.UtcNow;
             var json = RunReport.ToJson(context, loaded.Node, result, finished);
             string? reportPath = null;
             try
@@ -91,13 +91,23 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
             if (apply.Json) Console.Out.Write(json);
             else renderer.Summary(result);
             log.Debug("Report written to {Path}", reportPath);
+            var gc = GC.GetGCMemoryInfo();
+            log.Debug("Memory: peak working set {PeakMb:0} MB, GC heap {HeapMb:0} MB, collections {Gen0}/{Gen1}/{Gen2}",
+                Environment.WorkingSet / 1048576.0, gc.HeapSizeBytes / 1048576.0,
+                GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
             return result.ExitCode;
         }
     }
 
-    private sealed class NullObserver : IRunObserver
+    /// <summary>Logs each outcome as a structured event (visible with -v), then hands it to the console view.</summary>
+    private sealed class LoggingObserver(Serilog.ILogger log, IRunObserver? next) : IRunObserver
     {
-        public static readonly NullObserver Instance = new();
-        public void ResourceFinished(ResourceOutcome outcome) { }
+        public void ResourceFinished(ResourceOutcome outcome)
+        {
+            log.Debug("{Resource} {Status} in {DurationMs:0.0} ms ({Changes} changes){Message}",
+                outcome.Id.ToString(), RunReport.StatusName(outcome.Status), outcome.Duration.TotalMilliseconds,
+                outcome.Changes.Count, outcome.Message is null ? "" : ": " + outcome.Message);
+            next?.ResourceFinished(outcome);
+        }
     }
 }
