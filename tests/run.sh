@@ -14,6 +14,7 @@ fingerprint() {
     [ -e "$p" ] && echo "exists: $p"
   done
   cut -d' ' -f2,3 /proc/self/mounts | sort
+  ls -d /tmp/converge-* 2>/dev/null   # every test temp dir starts with converge- and must be gone
   true
 }
 
