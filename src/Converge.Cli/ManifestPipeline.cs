@@ -36,7 +36,7 @@ public sealed class ManifestPipeline(Settings settings, ILogger log)
         var gathered = new FactGatherer(new FactOptions { FactsDirectory = settings.FactsDir, Hostname = settings.Node })
             .GatherAsync(CancellationToken.None).GetAwaiter().GetResult();
         foreach (var w in gathered.Warnings) log.Warning("Facts: {Warning}", w);
-        log.Debug("Gathered facts in {Elapsed:0.0} ms", clock.Elapsed.TotalMilliseconds);
+        log.Debug("Gathered facts in {Elapsed:0.0} ms ({AllocatedMb:0} MB allocated so far)", clock.Elapsed.TotalMilliseconds, GC.GetTotalAllocatedBytes() / 1048576.0);
         return gathered.Facts;
     }
 
@@ -49,8 +49,8 @@ public sealed class ManifestPipeline(Settings settings, ILogger log)
         {
             ModuleSearchPath = ShippedModules.SearchPath(),
         });
-        log.Debug("Compiled {Count} resources for {Node} in {Elapsed:0.0} ms",
-            compiled.Catalog?.Resources.Count ?? 0, node, clock.Elapsed.TotalMilliseconds);
+        log.Debug("Compiled {Count} resources for {Node} in {Elapsed:0.0} ms ({AllocatedMb:0} MB allocated so far)",
+            compiled.Catalog?.Resources.Count ?? 0, node, clock.Elapsed.TotalMilliseconds, GC.GetTotalAllocatedBytes() / 1048576.0);
         var diagnostics = new DiagnosticBag();
         diagnostics.AddRange(compiled.Diagnostics);
         PreparedRun? run = null;
@@ -58,7 +58,7 @@ public sealed class ManifestPipeline(Settings settings, ILogger log)
         {
             clock.Restart();
             run = RunPreparer.Prepare(compiled.Catalog, Providers, diagnostics);
-            log.Debug("Validated specs and graph in {Elapsed:0.0} ms", clock.Elapsed.TotalMilliseconds);
+            log.Debug("Validated specs and graph in {Elapsed:0.0} ms ({AllocatedMb:0} MB allocated so far)", clock.Elapsed.TotalMilliseconds, GC.GetTotalAllocatedBytes() / 1048576.0);
         }
         else if (compiled.Partial is { } partial)
         {

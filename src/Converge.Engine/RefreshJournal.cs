@@ -98,16 +98,19 @@ public sealed class RefreshJournal
 public static class StateFiles
 {
     public static void WriteAtomic(string path, string text)
+        => WriteAtomic(path, stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(text)));
+
+    /// <summary>Lets <paramref name="write"/> fill a temp file, then fsyncs it and renames it over <paramref name="path"/>.</summary>
+    public static void WriteAtomic(string path, Action<Stream> write)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(dir);
         var temp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
-            using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 4096, FileOptions.None))
+            using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 65536, FileOptions.None))
             {
-                var bytes = System.Text.Encoding.UTF8.GetBytes(text);
-                fs.Write(bytes);
+                write(fs);
                 fs.Flush(flushToDisk: true);
             }
             File.Move(temp, path, overwrite: true);

@@ -14,10 +14,14 @@ public sealed class ReportStore(string stateDirectory)
 
     /// <summary>Writes the report (and last_run.json) atomically; returns the report's path.</summary>
     public string Save(RunContext context, string reportJson, RunResult result, DateTimeOffset finishedAt)
+        => Save(context, stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(reportJson)), result, finishedAt);
+
+    /// <summary>As above, with the report streamed by <paramref name="writeReport"/> (a 10,000-resource report is megabytes).</summary>
+    public string Save(RunContext context, Action<Stream> writeReport, RunResult result, DateTimeOffset finishedAt)
     {
         Directory.CreateDirectory(ReportsDirectory);
         var path = Path.Combine(ReportsDirectory, context.RunId + ".json");
-        StateFiles.WriteAtomic(path, reportJson);
+        StateFiles.WriteAtomic(path, writeReport);
 
         var s = result.Summary;
         var last = new System.Text.Json.Nodes.JsonObject

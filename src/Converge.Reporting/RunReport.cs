@@ -25,10 +25,18 @@ public static class RunReport
         _ => s.ToString().ToLowerInvariant(),
     };
 
+    /// <summary>The report as text (tests and small runs; large runs stream with <see cref="Write"/>).</summary>
     public static string ToJson(RunContext context, string node, RunResult result, DateTimeOffset finishedAt)
     {
         var buffer = new MemoryStream();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        Write(buffer, context, node, result, finishedAt);
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>Writes the report as UTF-8 JSON (ending in a newline) to <paramref name="stream"/>.</summary>
+    public static void Write(Stream stream, RunContext context, string node, RunResult result, DateTimeOffset finishedAt)
+    {
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             w.WriteStartObject();
             w.WriteNumber("formatVersion", FormatVersion);
@@ -95,7 +103,7 @@ public static class RunReport
             w.WriteEndArray();
             w.WriteEndObject();
         }
-        return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+        stream.WriteByte((byte)'\n');
     }
 
     private static void WriteChanges(Utf8JsonWriter w, string name, IReadOnlyList<Change> changes)

@@ -77,23 +77,32 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
             var result = await engine.RunAsync(run, new RunOptions { Noop = apply.Noop, Selection = selection, RunId = context.RunId }, observer, ct);
 
             var finished = DateTimeOffset.UtcNow;
-            var json = RunReport.ToJson(context, loaded.Node, result, finished);
+            log.Debug("Ran {Count} resources in {Elapsed:0.0} ms ({AllocatedMb:0} MB allocated so far)",
+                result.Outcomes.Count, result.Duration.TotalMilliseconds, GC.GetTotalAllocatedBytes() / 1048576.0);
+            void WriteReport(Stream stream) => RunReport.Write(stream, context, loaded.Node, result, finished);
             string? reportPath = null;
             try
             {
-                if (stateWritable) reportPath = new ReportStore(stateDir).Save(context, json, result, finished);
+                if (stateWritable) reportPath = new ReportStore(stateDir).Save(context, WriteReport, result, finished);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 log.Error("Could not write the run report to {StateDir}: {Message}", stateDir, e.Message);
             }
 
-            if (apply.Json) Console.Out.Write(json);
+            if (apply.Json)
+            {
+                Console.Out.Flush();
+                using var stdout = Console.OpenStandardOutput();
+                if (reportPath is not null)
+                    using (var saved = File.OpenRead(reportPath)) saved.CopyTo(stdout);
+                else WriteReport(stdout);
+            }
             else renderer.Summary(result);
             log.Debug("Report written to {Path}", reportPath);
             var gc = GC.GetGCMemoryInfo();
-            log.Debug("Memory: peak working set {PeakMb:0} MB, GC heap {HeapMb:0} MB, collections {Gen0}/{Gen1}/{Gen2}",
-                Environment.WorkingSet / 1048576.0, gc.HeapSizeBytes / 1048576.0,
+            log.Debug("Memory: working set {PeakMb:0} MB, GC heap {HeapMb:0} MB, allocated {AllocatedMb:0} MB, collections {Gen0}/{Gen1}/{Gen2}",
+                Environment.WorkingSet / 1048576.0, gc.HeapSizeBytes / 1048576.0, GC.GetTotalAllocatedBytes() / 1048576.0,
                 GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
             return result.ExitCode;
         }

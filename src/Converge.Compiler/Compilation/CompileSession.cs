@@ -346,7 +346,7 @@ internal sealed class CompileSession
             switch (v)
             {
                 case null: sb.Append('~'); break;
-                case ScalarValue s: sb.Append(JsonSerializer.Serialize(s.Text)); break;
+                case ScalarValue s: sb.Append('"').Append(JsonEncodedText.Encode(s.Text).Value).Append('"'); break;
                 case ListValue l:
                     sb.Append('[');
                     foreach (var i in l.Items) { Append(sb, i); sb.Append(','); }
@@ -354,7 +354,7 @@ internal sealed class CompileSession
                     break;
                 case MapValue m:
                     sb.Append('{');
-                    foreach (var (k, i) in m.Entries) { sb.Append(JsonSerializer.Serialize(k)).Append(':'); Append(sb, i); sb.Append(','); }
+                    foreach (var (k, i) in m.Entries) { sb.Append('"').Append(JsonEncodedText.Encode(k).Value).Append("\":"); Append(sb, i); sb.Append(','); }
                     sb.Append('}');
                     break;
             }

@@ -141,7 +141,11 @@ internal static class ScriptValues
 
     // A JsonValue may wrap a DateTime, Guid or char rather than a string; its JSON text is the truth.
     private static string JsonString(JsonNode node)
-        => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : JsonSerializer.Deserialize<string>(node.ToJsonString()) ?? "";
+    {
+        if (node is JsonValue v && v.TryGetValue<string>(out var s)) return s;
+        using var document = JsonDocument.Parse(node.ToJsonString());
+        return document.RootElement.GetString() ?? "";
+    }
 
     /// <summary>YAML 1.2 core-schema booleans, plus the capitalised forms people write.</summary>
     public static bool TryBool(string text, out bool value)
