@@ -68,6 +68,16 @@ public sealed class ManifestPipeline(Settings settings, ILogger log)
         return new Result(facts, node, compiled.Catalog, run, diagnostics.Sorted());
     }
 
+    /// <summary>
+    /// Loads <paramref name="path"/> and prints its diagnostics to stderr. Returns null when any is an
+    /// error (the caller exits with <see cref="Engine.ExitCodes.ManifestError"/>; nothing was touched).
+    /// </summary>
+    public Result? LoadValid(string path)
+    {
+        var loaded = Load(path);
+        return Report(loaded.Diagnostics, Console.Error) && loaded.Run is not null ? loaded : null;
+    }
+
     /// <summary>Prints diagnostics (with source excerpts) to stderr; returns true when none is an error.</summary>
     public static bool Report(IReadOnlyList<Diagnostic> diagnostics, TextWriter error)
     {

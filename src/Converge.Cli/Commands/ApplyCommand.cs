@@ -16,10 +16,8 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
         var log = Logging.Create(settings);
         var started = DateTimeOffset.UtcNow; // reports are in UTC: hosts in many time zones read the same way
         var pipeline = new ManifestPipeline(settings, log);
-        var loaded = pipeline.Load(path);
-        if (!ManifestPipeline.Report(loaded.Diagnostics, Console.Error) || loaded.Run is null)
+        if (pipeline.LoadValid(path) is not { Run: { } run } loaded)
             return ExitCodes.ManifestError;
-        var run = loaded.Run;
 
         IReadOnlySet<Compiler.Catalog.ResourceId>? selection = null;
         if (apply.Tags.Count > 0)

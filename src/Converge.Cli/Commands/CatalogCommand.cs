@@ -8,10 +8,9 @@ public sealed class CatalogCommand(Settings settings, string path)
 {
     public int Run()
     {
-        var loaded = new ManifestPipeline(settings, Logging.Create(settings)).Load(path);
-        if (!ManifestPipeline.Report(loaded.Diagnostics, Console.Error) || loaded.Catalog is null)
+        if (new ManifestPipeline(settings, Logging.Create(settings)).LoadValid(path) is not { Catalog: { } catalog })
             return ExitCodes.ManifestError;
-        Console.Out.Write(CatalogJson.Write(loaded.Catalog));
+        Console.Out.Write(CatalogJson.Write(catalog));
         return ExitCodes.Ok;
     }
 }

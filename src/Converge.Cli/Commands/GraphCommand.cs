@@ -8,10 +8,9 @@ public sealed class GraphCommand(Settings settings, string path)
 {
     public int Run(string format)
     {
-        var loaded = new ManifestPipeline(settings, Logging.Create(settings)).Load(path);
-        if (!ManifestPipeline.Report(loaded.Diagnostics, Console.Error) || loaded.Run is null)
+        if (new ManifestPipeline(settings, Logging.Create(settings)).LoadValid(path) is not { Run: { } run })
             return ExitCodes.ManifestError;
-        var graph = loaded.Run.Graph;
+        var graph = run.Graph;
         Console.Out.Write(format switch
         {
             "mermaid" => GraphFormats.ToMermaid(graph),

@@ -7,11 +7,10 @@ public sealed class ValidateCommand(Settings settings, string path)
 {
     public int Run()
     {
-        var loaded = new ManifestPipeline(settings, Logging.Create(settings)).Load(path);
-        if (!ManifestPipeline.Report(loaded.Diagnostics, Console.Error) || loaded.Run is null)
+        if (new ManifestPipeline(settings, Logging.Create(settings)).LoadValid(path) is not { Run: { } run } loaded)
             return ExitCodes.ManifestError;
-        var resources = loaded.Run.Resources.Count;
-        var edges = loaded.Run.Graph.Edges.Count;
+        var resources = run.Resources.Count;
+        var edges = run.Graph.Edges.Count;
         Console.Out.WriteLine($"{ManifestPipeline.DisplayPath(Path.GetFullPath(path))}: valid for node {loaded.Node}: " +
             $"{resources} resource{(resources == 1 ? "" : "s")}, {edges} edge{(edges == 1 ? "" : "s")}");
         return ExitCodes.Ok;
