@@ -18,22 +18,25 @@ namespace Converge.Compiler.Compilation;
 internal sealed partial class Interpolator
 {
     private readonly DiagnosticBag _diagnostics;
-    private readonly TemplateContext _context;
+    private TemplateContext? _contextOrNull;
     private readonly Dictionary<string, Template> _mixed = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Template> _expressions = new(StringComparer.Ordinal);
 
     public Interpolator(DiagnosticBag diagnostics)
     {
         _diagnostics = diagnostics;
-        _context = new TemplateContext
-        {
-            StrictVariables = true,
-            EnableRelaxedMemberAccess = false,
-            // Manifests are trusted, but a runaway loop in a template should fail, not hang the agent.
-            LoopLimit = 100_000,
-            RecursiveLimit = 100,
-        };
     }
+
+    // Created on first use: setting up Scriban's builtins costs tens of milliseconds, and a manifest
+    // without any {{ }} (a generated one, say) should not pay for them.
+    private TemplateContext _context => _contextOrNull ??= new TemplateContext
+    {
+        StrictVariables = true,
+        EnableRelaxedMemberAccess = false,
+        // Manifests are trusted, but a runaway loop in a template should fail, not hang the agent.
+        LoopLimit = 100_000,
+        RecursiveLimit = 100,
+    };
 
     public TaintTracker Tracker { get; } = new();
 
