@@ -155,6 +155,25 @@ public class CliTests
     }
 
     [Fact]
+    public void Graph_Dot_IsAcceptedByGraphviz()
+    {
+        using var state = new TempDir();
+        var graph = Converge(state, "graph", Path.Combine(Golden.RepositoryRoot(), "manifests", "example"));
+        graph.ExitCode.ShouldBe(0, graph.ToString());
+        // The real Graphviz (installed by .ci/run): `converge graph | dot -Tsvg` must work as documented.
+        var psi = new ProcessStartInfo("dot", "-Tsvg") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+        using var dot = Process.Start(psi)!;
+        dot.StandardInput.Write(graph.Stdout);
+        dot.StandardInput.Close();
+        var svg = dot.StandardOutput.ReadToEndAsync();
+        var errors = dot.StandardError.ReadToEnd();
+        dot.WaitForExit();
+        dot.ExitCode.ShouldBe(0, errors);
+        svg.Result.ShouldContain("<svg");
+        svg.Result.ShouldContain("exec[demo&#45;app&#45;reload]"); // dot escapes "-" in SVG text
+    }
+
+    [Fact]
     public void Validate_GoodManifest_SaysSoAndExitsZero()
     {
         using var state = new TempDir();

@@ -140,6 +140,23 @@ public class SecretTests
     }
 
     [Fact]
+    public void Compile_MissingSecretUsedTwice_IsReportedOnceNotPerUse()
+    {
+        using var repo = new TempRepo().Write("site.yaml", """
+            secrets:
+              missing: { env: NOT_SET }
+            resources:
+              - file: /etc/a
+                content: "{{ secrets.missing }}"
+              - file: /etc/b
+                content: "token={{ secrets.missing }}"
+            """);
+        var result = repo.Compile(configure: r => r with { Secrets = Source(repo) });
+        result.Catalog.ShouldBeNull();
+        result.Diagnostics.ShouldHaveSingleItem().Code.ShouldBe(CompilerCodes.SecretMissing);
+    }
+
+    [Fact]
     public void Compile_SecretInErrors_IsNeverShown()
     {
         using var repo = new TempRepo()

@@ -61,6 +61,9 @@ internal sealed class SecretScope(ISecretSource source, TaintTracker tracker, Di
                 if (filePath is not null) tried.Add($"file {filePath} does not exist or cannot be read");
                 diagnostics.Error(CompilerCodes.SecretMissing, entry.Key.Span,
                     $"secret '{name}' (declared at {entry.Key.Span}) is not available: {string.Join(" and ", tried)}");
+                // Declared, only unreadable: uses of it must not each report "no member" on top. The
+                // compile has failed already, so this placeholder never reaches a catalog.
+                result.Set(name, "", tainted: true);
                 continue;
             }
             if (value.Length > 0 && !_values.Contains(value)) _values.Add(value);
