@@ -113,7 +113,9 @@ public sealed class RunEngine(ProviderContext context, RefreshJournal journal, R
                     return Done(OutcomeStatus.Skipped, [], $"dependency {e.From} {(dep.Status == OutcomeStatus.Failed ? "failed" : "was skipped")}");
                 if (dep.IsChange) pendingUpstream.TryAdd(id, e.From);
                 else if (pendingUpstream.TryGetValue(e.From, out var far)) pendingUpstream.TryAdd(id, far);
-                if (dep.IsChange && e.Refreshes)
+                // In a real run only an applied change refreshes; a `noop: true` resource that would
+                // change did not, so its subscribers must not restart. In --noop, any pending change would.
+                if (e.Refreshes && (options.Noop ? dep.IsChange : dep.Status == OutcomeStatus.Changed))
                     pendingRefresh.GetOrAdd(id, _ => []).Add(e.From.ToString());
             }
             if (ct.IsCancellationRequested)

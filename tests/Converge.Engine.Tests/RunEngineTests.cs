@@ -134,6 +134,17 @@ public class RunEngineTests
     }
 
     [Fact]
+    public async Task Run_NoopResourceThatWouldChange_DoesNotRefreshInRealRun()
+    {
+        using var h = new EngineHarness().Add("conf", notify: ["svc"], noop: true).Add("svc");
+        h.Provider.State["svc"] = "on";
+        var r = await h.RunAsync();
+        h.Status(r, "conf").ShouldBe("WouldChange");
+        h.Status(r, "svc").ShouldBe("Unchanged");
+        h.Provider.Log.ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task Run_Cancelled_FinishesRunningResourceAndSkipsTheRest()
     {
         using var h = new EngineHarness().Add("a").Add("b", require: ["a"]);
