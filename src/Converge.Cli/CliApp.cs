@@ -20,7 +20,9 @@ public static class CliApp
             Console.Error.WriteLine("Try 'converge --help'.");
             return ExitCodes.Usage;
         }
-        return await parsed.InvokeAsync();
+        // Ctrl-C / SIGTERM cancel the run's token: no new resource starts, the running one finishes (an
+        // exec's own timeout bounds it), the report is written. The default 2 s grace would kill it mid-write.
+        return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(10) });
     }
 
     public static RootCommand Build()

@@ -16,8 +16,11 @@ public sealed record RunResult(IReadOnlyList<ResourceOutcome> Outcomes, bool Noo
 {
     public RunSummary Summary { get; } = RunSummary.Of(Outcomes);
 
-    /// <summary>The detailed exit code (DESIGN.md): 0 nothing to do, 2 changes, 4 failures, 6 both.</summary>
-    public int ExitCode => ExitCodes.For(Summary);
+    /// <summary>
+    /// The detailed exit code (DESIGN.md): 0 nothing to do, 2 changes, 4 failures, 6 both. An interrupted
+    /// run counts as failed: resources were left unconverged.
+    /// </summary>
+    public int ExitCode => ExitCodes.For(Summary) | (Interrupted ? ExitCodes.Failures : 0);
 }
 
 /// <summary>The exit codes Converge returns, in one place.</summary>

@@ -159,5 +159,6 @@ public class RunEngineTests
         h.Status(r, "a").ShouldBe("Changed");
         h.Status(r, "b").ShouldBe("Skipped");
         r.Interrupted.ShouldBeTrue();
+        r.ExitCode.ShouldBe(ExitCodes.ChangesAndFailures); // interrupted: not everything converged
     }
 }

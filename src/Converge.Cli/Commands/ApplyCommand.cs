@@ -47,9 +47,14 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
                 stateDir, e.Message);
             stateWritable = false;
         }
-        catch (UnauthorizedAccessException e)
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
             Console.Error.WriteLine($"converge: cannot use state directory {stateDir}: {e.Message} (run as root, or pass --state-dir)");
+            return ExitCodes.Failures;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("converge: interrupted while waiting for the run lock; nothing was changed");
             return ExitCodes.Failures;
         }
 
