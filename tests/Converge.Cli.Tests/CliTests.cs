@@ -294,6 +294,37 @@ public class CliTests
         Converge(state, "apply", manifest).ExitCode.ShouldBe(0); // delivered once, then forgotten
     }
 
+    [Fact]
+    public void Interrupt_LetsRunningResourceFinish_SkipsTheRest_AndReports()
+    {
+        using var dir = new TempDir();
+        using var state = new TempDir();
+        var manifest = dir.Write("m.yaml", $"""
+            resources:
+              - exec: slow
+                command: "sleep 2; touch {dir["slow-done"]}"
+                creates: {dir["slow-done"]}
+              - exec: after
+                command: "touch {dir["after-done"]}"
+                creates: {dir["after-done"]}
+                require: exec[slow]
+            """);
+        var psi = new ProcessStartInfo(ConvergeProcess.ExecutablePath) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "apply", manifest, "--state-dir", state.Path, "--json" }) psi.ArgumentList.Add(a);
+        using var run = Process.Start(psi)!;
+        var stdout = run.StandardOutput.ReadToEndAsync();
+        Thread.Sleep(1000); // inside "sleep 2"
+        using (var kill = Process.Start("kill", ["-INT", run.Id.ToString()])) kill.WaitForExit();
+        run.WaitForExit(20_000).ShouldBeTrue();
+
+        run.ExitCode.ShouldBe(6);
+        File.Exists(dir["slow-done"]).ShouldBeTrue();
+        File.Exists(dir["after-done"]).ShouldBeFalse();
+        var report = JsonNode.Parse(stdout.Result)!;
+        ((bool)report["interrupted"]!).ShouldBeTrue();
+        ((string)report["resources"]![1]!["status"]!).ShouldBe("skipped");
+    }
+
     private static string Git(string dir, params string[] args)
     {
         var psi = new ProcessStartInfo("git") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = dir };
