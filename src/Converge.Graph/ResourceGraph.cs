@@ -94,12 +94,15 @@ public sealed class ResourceGraph
         var rank = new Dictionary<ResourceId, int>(sortedIds.Length);
         for (var i = 0; i < sortedIds.Length; i++) rank[sortedIds[i]] = i;
 
-        edges.Sort((a, b) =>
+        var keyed = edges.Select(e => (From: rank[e.From], To: rank[e.To], e.Kind, Edge: e)).ToArray();
+        Array.Sort(keyed, (a, b) =>
         {
-            var c = rank[a.From].CompareTo(rank[b.From]);
-            if (c == 0) c = rank[a.To].CompareTo(rank[b.To]);
+            var c = a.From.CompareTo(b.From);
+            if (c == 0) c = a.To.CompareTo(b.To);
             return c != 0 ? c : a.Kind.CompareTo(b.Kind);
         });
+        edges.Clear();
+        foreach (var k in keyed) edges.Add(k.Edge);
 
         var order = TopologicalOrder(sortedIds, rank, edges, out var cyclic);
         if (cyclic.Count > 0)

@@ -155,7 +155,7 @@ public class CliTests
     }
 
     [Fact]
-    public void Graph_Dot_IsAcceptedByGraphviz()
+    public async Task Graph_Dot_IsAcceptedByGraphviz()
     {
         using var state = new TempDir();
         var graph = Converge(state, "graph", Path.Combine(Golden.RepositoryRoot(), "manifests", "example"));
@@ -165,12 +165,13 @@ public class CliTests
         using var dot = Process.Start(psi)!;
         dot.StandardInput.Write(graph.Stdout);
         dot.StandardInput.Close();
-        var svg = dot.StandardOutput.ReadToEndAsync();
-        var errors = dot.StandardError.ReadToEnd();
-        dot.WaitForExit();
+        var svgRead = dot.StandardOutput.ReadToEndAsync();
+        var errors = await dot.StandardError.ReadToEndAsync();
+        await dot.WaitForExitAsync();
+        var svg = await svgRead;
         dot.ExitCode.ShouldBe(0, errors);
-        svg.Result.ShouldContain("<svg");
-        svg.Result.ShouldContain("exec[demo&#45;app&#45;reload]"); // dot escapes "-" in SVG text
+        svg.ShouldContain("<svg");
+        svg.ShouldContain("exec[demo&#45;app&#45;reload]"); // dot escapes "-" in SVG text
     }
 
     [Fact]
@@ -295,7 +296,7 @@ public class CliTests
     }
 
     [Fact]
-    public void Interrupt_LetsRunningResourceFinish_SkipsTheRest_AndReports()
+    public async Task Interrupt_LetsRunningResourceFinish_SkipsTheRest_AndReports()
     {
         using var dir = new TempDir();
         using var state = new TempDir();
@@ -320,7 +321,7 @@ public class CliTests
         run.ExitCode.ShouldBe(6);
         File.Exists(dir["slow-done"]).ShouldBeTrue();
         File.Exists(dir["after-done"]).ShouldBeFalse();
-        var report = JsonNode.Parse(stdout.Result)!;
+        var report = JsonNode.Parse(await stdout)!;
         ((bool)report["interrupted"]!).ShouldBeTrue();
         ((string)report["resources"]![1]!["status"]!).ShouldBe("skipped");
     }

@@ -118,6 +118,11 @@ public class ResourceIdTests
     [InlineData("exec[a]", "exec[a b]")]
     [InlineData("exec[a]", "exec[a]")]
     [InlineData("a[x]", "ab[x]")]
+    [InlineData("file[/a]", "file[/a-b]")]
+    [InlineData("file[/a]", "file[/a/b]")]
+    [InlineData("file[x]", "file[x]y]")]
+    [InlineData("file[x]]", "file[x]]]")]
+    [InlineData("file[/etc/motd]", "file[/etc/motd]")]
     public void CompareTo_MatchesOrdinalOrderOfTextForm(string left, string right)
     {
         ResourceId.TryParse(left, out var l).ShouldBeTrue();

@@ -104,9 +104,9 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
             else renderer.Summary(result);
             log.Debug("Report written to {Path}", reportPath);
             var gc = GC.GetGCMemoryInfo();
-            log.Debug("Memory: working set {PeakMb:0} MB, GC heap {HeapMb:0} MB, allocated {AllocatedMb:0} MB, collections {Gen0}/{Gen1}/{Gen2}",
+            log.Debug("Memory: working set {PeakMb:0} MB, GC heap {HeapMb:0} MB, allocated {AllocatedMb:0} MB, collections {Gen0}/{Gen1}/{Gen2}, GC pauses {PauseMs:0} ms",
                 Environment.WorkingSet / 1048576.0, gc.HeapSizeBytes / 1048576.0, GC.GetTotalAllocatedBytes() / 1048576.0,
-                GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2));
+                GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration().TotalMilliseconds);
             return result.ExitCode;
         }
     }

@@ -15,6 +15,17 @@ public readonly record struct ResourceId(string Type, string Title) : IComparabl
     /// </summary>
     public int CompareTo(ResourceId other)
     {
+        if (string.Equals(Type, other.Type, StringComparison.Ordinal))
+        {
+            // The common case (same type): compare titles with a vectorized prefix scan; where one
+            // title ends, its text form continues with ']'.
+            var x = Title.AsSpan();
+            var y = other.Title.AsSpan();
+            var common = x.CommonPrefixLength(y);
+            var cx = common < x.Length ? x[common] : ']';
+            var cy = common < y.Length ? y[common] : ']';
+            return cx != cy ? cx.CompareTo(cy) : x.Length.CompareTo(y.Length);
+        }
         var a = new Text(this);
         var b = new Text(other);
         var n = Math.Min(a.Length, b.Length);

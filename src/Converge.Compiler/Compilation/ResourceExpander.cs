@@ -26,7 +26,6 @@ internal sealed class ResourceExpander(
     DiagnosticBag diagnostics,
     Action<string> recordFile)
 {
-    private static readonly string[] ReferenceKeys = ["require", "before", "notify", "subscribe"];
     private static readonly string[] CommonKeys = ["require", "before", "notify", "subscribe", "tags", "sensitive", "noop", "when", "for_each"];
 
     private readonly List<CatalogResource> _resources = new();
@@ -146,13 +145,17 @@ internal sealed class ResourceExpander(
         _seen[id] = (span, unit.Module);
         var ok = true;
 
-        var refs = new Dictionary<string, List<ResourceRef>>(StringComparer.Ordinal);
-        foreach (var key in ReferenceKeys)
+        IReadOnlyList<ResourceRef> Refs(string key)
         {
+            if (map.Entry(key) is not { } entry) return []; // most resources have none: no list at all
             var list = new List<ResourceRef>();
-            if (map.Entry(key) is { } entry && !References(entry, scope, resource, list)) ok = false;
-            refs[key] = list;
+            if (!References(entry, scope, resource, list)) ok = false;
+            return list;
         }
+        var require = Refs("require");
+        var before = Refs("before");
+        var notify = Refs("notify");
+        var subscribe = Refs("subscribe");
 
         var tags = new List<string>();
         if (map.Entry("tags") is { } tagsEntry && !Tags(tagsEntry, scope, resource, tags)) ok = false;
@@ -212,10 +215,10 @@ internal sealed class ResourceExpander(
             TitleSpan = titleNode.Span,
             Properties = properties,
             PropertyKeySpans = keySpans,
-            Require = refs["require"],
-            Before = refs["before"],
-            Notify = refs["notify"],
-            Subscribe = refs["subscribe"],
+            Require = require,
+            Before = before,
+            Notify = notify,
+            Subscribe = subscribe,
             Tags = tags,
             Sensitive = sensitive,
             Noop = noop,

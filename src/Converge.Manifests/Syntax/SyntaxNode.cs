@@ -32,20 +32,14 @@ public sealed record MappingNode(SourceSpan Span, IReadOnlyList<MappingEntry> En
 {
     public override string KindName => "a map";
 
-    public SyntaxNode? this[string key]
-    {
-        get
-        {
-            foreach (var e in Entries)
-                if (e.Key.Value == key) return e.Value;
-            return null;
-        }
-    }
+    // Indexed loops: a foreach over the IReadOnlyList interface boxes an enumerator per lookup, and
+    // the compiler looks keys up several times for each of thousands of resources.
+    public SyntaxNode? this[string key] => Entry(key)?.Value;
 
     public MappingEntry? Entry(string key)
     {
-        foreach (var e in Entries)
-            if (e.Key.Value == key) return e;
+        for (var i = 0; i < Entries.Count; i++)
+            if (Entries[i].Key.Value == key) return Entries[i];
         return null;
     }
 }

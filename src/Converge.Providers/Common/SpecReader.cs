@@ -28,7 +28,7 @@ namespace Converge.Providers.Common;
 public sealed class SpecReader
 {
     private readonly DiagnosticBag _diagnostics;
-    private readonly HashSet<string> _sensitive = new(StringComparer.Ordinal);
+    private HashSet<string>? _sensitive; // most resources have no secret: allocate on the first one
     private int _errors;
 
     /// <summary>Starts reading <paramref name="resource"/>; reports every property not in <paramref name="propertyNames"/> (CVG4001).</summary>
@@ -46,7 +46,7 @@ public sealed class SpecReader
             }
             else if (ContainsSecret(value))
             {
-                _sensitive.Add(name);
+                (_sensitive ??= new HashSet<string>(StringComparer.Ordinal)).Add(name);
             }
         }
     }
@@ -58,7 +58,7 @@ public sealed class SpecReader
     public bool HasErrors => _errors > 0;
 
     /// <summary>Properties whose values derived from a secret: goes into <see cref="Contract.ResourceSpec.SensitiveProperties"/>.</summary>
-    public IReadOnlySet<string> SensitiveProperties => _sensitive;
+    public IReadOnlySet<string> SensitiveProperties => (IReadOnlySet<string>?)_sensitive ?? Contract.ResourceSpec.NoSensitiveProperties;
 
     /// <summary>True when the property is written and not YAML null.</summary>
     public bool Has(string name) => Get(name) is not null;
@@ -290,7 +290,7 @@ public sealed class SpecReader
     }
 
     /// <summary>True when messages must not quote the property's value.</summary>
-    public bool IsSensitive(string name) => Resource.Sensitive || _sensitive.Contains(name);
+    public bool IsSensitive(string name) => Resource.Sensitive || (_sensitive?.Contains(name) ?? false);
 
     /// <summary>
     /// True for "/" and for paths starting with '/' that have no empty, "." or ".." segment and no

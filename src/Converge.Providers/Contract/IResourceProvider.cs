@@ -60,7 +60,10 @@ public abstract record ResourceSpec
 {
     public required ResourceId Id { get; init; }
     public bool Sensitive { get; init; }
-    public IReadOnlySet<string> SensitiveProperties { get; init; } = new HashSet<string>();
+    public IReadOnlySet<string> SensitiveProperties { get; init; } = NoSensitiveProperties;
+
+    /// <summary>The shared empty set (one allocation, not one per resource).</summary>
+    public static readonly IReadOnlySet<string> NoSensitiveProperties = System.Collections.Frozen.FrozenSet<string>.Empty;
 
     public bool IsSensitive(string property) => Sensitive || SensitiveProperties.Contains(property);
 }
