@@ -31,15 +31,15 @@ public static class YamlLoader
         }
         catch (SemanticErrorException e)
         {
-            diagnostics.Error("CVG1001", SpanOf(path, e.Start, e.End), "YAML: " + Clean(e.Message));
+            diagnostics.Error("CVG1001", SpanOf(path, e.Start, e.End), WithHint("YAML: " + Clean(e.Message), text, e.Start));
         }
         catch (SyntaxErrorException e)
         {
-            diagnostics.Error("CVG1001", SpanOf(path, e.Start, e.End), "YAML syntax: " + Clean(e.Message));
+            diagnostics.Error("CVG1001", SpanOf(path, e.Start, e.End), WithHint("YAML syntax: " + Clean(e.Message), text, e.Start));
         }
         catch (YamlException e)
         {
-            diagnostics.Error("CVG1001", SpanOf(path, e.Start, e.End), "YAML: " + Clean(e.Message));
+            diagnostics.Error("CVG1001", SpanOf(path, e.Start, e.End), WithHint("YAML: " + Clean(e.Message), text, e.Start));
         }
         catch (InvalidOperationException)
         {
@@ -54,6 +54,27 @@ public static class YamlLoader
                 $"YAML aliases expand this document beyond {MaxExpandedNodes:N0} nodes; refusing to load it (is it an alias bomb?)");
         }
         return null;
+    }
+
+    /// <summary>
+    /// The commonest YAML mistake in manifests: <c>require: [file[/a], package[b]]</c>. Inside a flow
+    /// list, '[' and ']' are YAML's own brackets, so references there must be quoted.
+    /// </summary>
+    private static string WithHint(string message, string text, Mark at)
+        => FlowReferenceHint(text, at) is { Length: > 0 } hint ? message.TrimEnd('.') + hint : message;
+
+    private static string FlowReferenceHint(string text, Mark at)
+    {
+        var lines = text.Split('\n');
+        if (at.Line < 1 || at.Line > lines.Length) return "";
+        var line = lines[(int)at.Line - 1];
+        var flow = line.IndexOf(": [", StringComparison.Ordinal);
+        if (flow < 0) return "";
+        var inside = line[(flow + 3)..];
+        for (var i = 1; i < inside.Length; i++)
+            if (inside[i] == '[' && char.IsAsciiLetterLower(inside[i - 1]))
+                return "; references such as type[title] inside a [ ] list must be quoted, e.g. [\"file[/etc/motd]\", \"package[nginx]\"], or written one per line as a block list";
+        return "";
     }
 
     internal static SourceSpan SpanOf(string path, Mark start, Mark end)
