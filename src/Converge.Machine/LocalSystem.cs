@@ -100,12 +100,34 @@ public sealed class LocalSystem : ISystem
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Also removes temp files of ours older than a minute from those directories: a run killed between
+    /// creating a temp file and renaming it leaves one behind (the managed file itself is untouched), and
+    /// the next run that writes into that directory clears it. A temp file in flight lives milliseconds,
+    /// so the age test never races a concurrent writer.
+    /// </remarks>
     public void SyncDirectories()
     {
         foreach (var dir in _dirtyDirectories.Keys.Order(StringComparer.Ordinal).ToList())
         {
             _dirtyDirectories.TryRemove(dir, out _);
-            if (Directory.Exists(dir)) FileDescriptor.FsyncDirectory(dir);
+            if (!Directory.Exists(dir)) continue;
+            RemoveStaleTemps(dir, DateTime.UtcNow - TimeSpan.FromMinutes(1));
+            FileDescriptor.FsyncDirectory(dir);
+        }
+    }
+
+    private static void RemoveStaleTemps(string dir, DateTime olderThan)
+    {
+        try
+        {
+            foreach (var path in Directory.EnumerateFiles(dir, ".*.converge-*"))
+                if (TempName.IsOurs(Path.GetFileName(path)) && File.GetLastWriteTimeUtc(path) < olderThan)
+                    LibC.Unlink(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: a leftover temp file is untidy, not wrong.
         }
     }
 

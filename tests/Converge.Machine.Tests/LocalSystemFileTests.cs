@@ -85,6 +85,23 @@ public sealed class LocalSystemFileTests : IDisposable
     }
 
     [Fact]
+    public void SyncDirectories_TempLeftByKilledRun_IsRemovedWhenOldEnough()
+    {
+        var stale = _temp.Write(".app.conf.converge-0123456789abcdef", "half-writ"); // what a SIGKILL mid-write leaves
+        File.SetLastWriteTimeUtc(stale, DateTime.UtcNow.AddMinutes(-5));
+        var fresh = _temp.Write(".other.converge-fedcba9876543210", "in flight");
+        var notOurs = _temp.Write(".notes.converge-backup", "keep");
+
+        _sys.WriteFileAtomic(Path.Combine(_temp.Path, "app.conf"), Encoding.UTF8.GetBytes("whole\n"), FileAttributes.Default);
+        _sys.SyncDirectories();
+
+        File.Exists(stale).ShouldBeFalse();
+        File.Exists(fresh).ShouldBeTrue(); // may belong to a writer still at work
+        File.Exists(notOurs).ShouldBeTrue();
+        File.ReadAllText(Path.Combine(_temp.Path, "app.conf")).ShouldBe("whole\n");
+    }
+
+    [Fact]
     public void WriteFileAtomic_TargetExists_ReplacesContentAndKeepsMode()
     {
         var path = _temp.Write("existing", "old");

@@ -17,4 +17,15 @@ internal static class TempName
         if (name.Length > MaxEmbeddedNameLength) name = name[..MaxEmbeddedNameLength];
         return Path.Join(directory, $".{name}.converge-{Random.Shared.NextInt64():x16}");
     }
+
+    /// <summary>Whether a file name has the shape <see cref="Beside"/> gives temp files.</summary>
+    public static bool IsOurs(string name)
+    {
+        const string marker = ".converge-";
+        var at = name.LastIndexOf(marker, StringComparison.Ordinal);
+        if (!name.StartsWith('.') || at <= 1 || name.Length - at - marker.Length != 16) return false;
+        foreach (var c in name.AsSpan(at + marker.Length))
+            if (!char.IsAsciiHexDigitLower(c) && !char.IsAsciiDigit(c)) return false;
+        return true;
+    }
 }
