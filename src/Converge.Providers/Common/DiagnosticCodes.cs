@@ -48,6 +48,6 @@ public static class DiagnosticCodes
     /// <summary>A regular expression (<c>match</c>, <c>after</c>, <c>before</c>) that does not compile.</summary>
     public const string InvalidRegex = "CVG4014";
 
-    /// <summary>A <c>line</c> that contains a line break: a line resource manages exactly one line.</summary>
+    /// <summary>A line resource's <c>text</c> that contains a line break: a line resource manages exactly one line.</summary>
     public const string LineBreakInLine = "CVG4015";
 }

@@ -20,7 +20,7 @@ public static class LineEdit
     {
         try
         {
-            return spec.Ensure == LineEnsure.Absent ? Remove(spec, text) : Ensure(spec, text, spec.Line!);
+            return spec.Ensure == LineEnsure.Absent ? Remove(spec, text) : Ensure(spec, text, spec.Text!);
         }
         catch (RegexMatchTimeoutException e)
         {
@@ -54,7 +54,7 @@ public static class LineEdit
 
     private static (string? From, string To)? Remove(LineSpec spec, LineText text)
     {
-        Func<string, bool> remove = spec.Match is { } match ? match.IsMatch : l => l == spec.Line;
+        Func<string, bool> remove = spec.Match is { } match ? match.IsMatch : l => l == spec.Text;
         var matches = Matching(text, remove);
         if (matches.Count == 0) return null;
         var from = matches.Count == 1 ? text.Lines[matches[0]] : Count(matches.Count, spec.Match?.Text);

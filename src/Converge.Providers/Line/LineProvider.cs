@@ -25,7 +25,7 @@ public sealed class LineProvider : ResourceProvider<LineSpec, LineActual>
 
     /// <inheritdoc />
     public override IReadOnlyCollection<string> PropertyNames { get; } =
-        ["path", "line", "ensure", "match", "after", "before", "multiple", "create", "backup"];
+        ["path", "text", "ensure", "match", "after", "before", "multiple", "create", "backup"];
 
     /// <inheritdoc />
     /// <remarks>Patterns are compiled here, so a bad one is a load-time error at its value (CVG4014).</remarks>
@@ -35,10 +35,10 @@ public sealed class LineProvider : ResourceProvider<LineSpec, LineActual>
         reader.Require("path");
         var path = reader.AbsolutePath("path");
         var ensure = reader.Choice("ensure", EnsureChoices) ?? LineEnsure.Present;
-        var line = reader.String("line");
-        if (line is not null && line.AsSpan().IndexOfAny('\n', '\r') >= 0)
-            reader.Error(DiagnosticCodes.LineBreakInLine, reader.SpanOf("line"),
-                "line must be a single line without line breaks; use one line resource per line, or a file resource for a block");
+        var text = reader.String("text");
+        if (text is not null && text.AsSpan().IndexOfAny('\n', '\r') >= 0)
+            reader.Error(DiagnosticCodes.LineBreakInLine, reader.SpanOf("text"),
+                "text must be a single line without line breaks; use one line resource per line, or a file resource for a block");
         var match = Pattern(reader, "match");
         var after = Pattern(reader, "after");
         var before = Pattern(reader, "before");
@@ -49,17 +49,17 @@ public sealed class LineProvider : ResourceProvider<LineSpec, LineActual>
 
         if (ensure == LineEnsure.Present)
         {
-            reader.Require("line", "when ensure is present");
+            reader.Require("text", "when ensure is present");
             if (!reader.Has("match")) reader.Ineffective("match is not set", "multiple");
         }
         else
         {
-            if (!reader.Has("line") && !reader.Has("match"))
+            if (!reader.Has("text") && !reader.Has("match"))
                 reader.Error(DiagnosticCodes.MissingProperty, resource.Span,
-                    "missing required property 'line' or 'match' when ensure is absent");
-            // Absent removes every match, so multiple changes nothing; with match, line is not consulted.
+                    "missing required property 'text' or 'match' when ensure is absent");
+            // Absent removes every match, so multiple changes nothing; with match, text is not consulted.
             reader.Ineffective("ensure is absent", "after", "before", "multiple", "create");
-            if (reader.Has("match")) reader.Ineffective("ensure is absent and match is set", "line");
+            if (reader.Has("match")) reader.Ineffective("ensure is absent and match is set", "text");
         }
         if (reader.HasErrors || path is null) return null;
 
@@ -70,7 +70,7 @@ public sealed class LineProvider : ResourceProvider<LineSpec, LineActual>
             SensitiveProperties = reader.SensitiveProperties,
             Path = path,
             Ensure = ensure,
-            Line = line,
+            Text = text,
             Match = match,
             After = after,
             Before = before,
@@ -89,6 +89,14 @@ public sealed class LineProvider : ResourceProvider<LineSpec, LineActual>
         PathAutoRequires.AncestorDirectory(spec.Path).Prepend(AutoRequire.Of(new ResourceId("file", spec.Path)));
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Always true: what a line edit finds depends on whoever changes the file first (a <c>file</c> with
+    /// its content, a package installing it, another line of the same file), so in <c>--noop</c> a line
+    /// downstream of a pending change is reported as unknown rather than with a diff that would be wrong.
+    /// </remarks>
+    public override bool ReadDependsOnUpstream(LineSpec spec) => true;
+
+    /// <inheritdoc />
     /// <remarks>Reads the file's bytes when a regular file is at the path; never follows a symlink.</remarks>
     public override ValueTask<LineActual> ReadAsync(LineSpec spec, ProviderContext context, CancellationToken ct)
     {
@@ -104,7 +112,7 @@ public sealed class LineProvider : ResourceProvider<LineSpec, LineActual>
     /// <inheritdoc />
     /// <remarks>
     /// Pure. Empty when the file is as wanted (or, for absent, when there is no file). Otherwise one
-    /// <c>line</c> change whose <see cref="Change.UnifiedDiff"/> is the diff of the whole file and whose
+    /// <c>text</c> change whose <see cref="Change.UnifiedDiff"/> is the diff of the whole file and whose
     /// <see cref="Change.Backup"/> is the hash the old content will be stored under. Throws
     /// <see cref="ProviderException"/> when the edit cannot be made: no file and no <c>create</c>, not a
     /// regular file, not text, or several lines matching without <c>multiple</c>; so <c>--noop</c> fails
@@ -116,11 +124,11 @@ public sealed class LineProvider : ResourceProvider<LineSpec, LineActual>
         if (plan is null) return [];
         var (from, to, bytes) = plan.Value;
         var backup = spec.Backup && actual.Content is { } old ? ContentText.Sha256(old) : null;
-        // The engine redacts a sensitive "line"; a secret match or anchor could also show up in the
+        // The engine redacts a sensitive "text"; a secret match or anchor could also show up in the
         // diff (the replaced line is often the secret's old value), so redact here for those too.
         if (spec.HasSensitiveText)
-            return [new Change("line", from is null ? null : Value.Redacted, Value.Redacted) { Backup = backup }];
-        return [new Change("line", from, to, UnifiedDiff: ContentText.UnifiedDiff(spec.Path, actual.Content, bytes)) { Backup = backup }];
+            return [new Change("text", from is null ? null : Value.Redacted, Value.Redacted) { Backup = backup }];
+        return [new Change("text", from, to, UnifiedDiff: ContentText.UnifiedDiff(spec.Path, actual.Content, bytes)) { Backup = backup }];
     }
 
     /// <inheritdoc />
@@ -134,7 +142,7 @@ public sealed class LineProvider : ResourceProvider<LineSpec, LineActual>
     {
         if (changes.Count == 0) return ValueTask.CompletedTask;
         foreach (var change in changes)
-            if (change.Property != "line") throw ProviderException.UnexpectedChange(Type, change.Property);
+            if (change.Property != "text") throw ProviderException.UnexpectedChange(Type, change.Property);
         ct.ThrowIfCancellationRequested();
 
         var system = context.System;

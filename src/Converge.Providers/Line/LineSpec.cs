@@ -18,8 +18,11 @@ public sealed record LineSpec : ResourceSpec
 
     public LineEnsure Ensure { get; init; } = LineEnsure.Present;
 
-    /// <summary>The exact text of the line, without a line ending; required when present.</summary>
-    public string? Line { get; init; }
+    /// <summary>
+    /// The exact text of the line, without a line ending; required when present. The manifest key is
+    /// <c>text</c>, not <c>line</c>: a resource's first key is its type, so <c>line</c> is taken.
+    /// </summary>
+    public string? Text { get; init; }
 
     /// <summary>Lines to replace (present) or remove (absent).</summary>
     public LinePattern? Match { get; init; }
@@ -41,7 +44,7 @@ public sealed record LineSpec : ResourceSpec
 
     /// <summary>True when any property that can end up in the diff derived from a secret.</summary>
     public bool HasSensitiveText =>
-        IsSensitive("line") || IsSensitive("match") || IsSensitive("after") || IsSensitive("before");
+        IsSensitive("text") || IsSensitive("match") || IsSensitive("after") || IsSensitive("before");
 }
 
 /// <summary>

@@ -31,7 +31,7 @@ public sealed class LineConvergenceTests : IDisposable
         await IOFile.WriteAllTextAsync(path, old);
         IOFile.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
-        var change = (await _kit.ConvergeAsync(Spec("sshd_config", ("line", Quoted("PermitRootLogin no")), ("match", Quoted("^#?PermitRootLogin"))))).Single();
+        var change = (await _kit.ConvergeAsync(Spec("sshd_config", ("text", Quoted("PermitRootLogin no")), ("match", Quoted("^#?PermitRootLogin"))))).Single();
 
         IOFile.ReadAllText(path).ShouldBe("Port 22\nPermitRootLogin no\n");
         IOFile.GetUnixFileMode(path).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
@@ -43,8 +43,8 @@ public sealed class LineConvergenceTests : IDisposable
     {
         var path = _dir["hosts.allow"];
         await IOFile.WriteAllTextAsync(path, "# header\nALL: LOCAL\nsshd: ALL\n");
-        var add = Spec("hosts.allow", ("line", Quoted("sshd: 10.0.0.0/8")), ("after", Quoted("^#")));
-        var remove = Spec("hosts.allow", ("ensure", "absent"), ("line", Quoted("sshd: ALL")));
+        var add = Spec("hosts.allow", ("text", Quoted("sshd: 10.0.0.0/8")), ("after", Quoted("^#")));
+        var remove = Spec("hosts.allow", ("ensure", "absent"), ("text", Quoted("sshd: ALL")));
 
         await _kit.ConvergeAsync(add);
         await _kit.ConvergeAsync(remove);
@@ -60,7 +60,7 @@ public sealed class LineConvergenceTests : IDisposable
     public async Task Converge_CreateTrue_CreatesFileWithTheLine()
     {
         var path = _dir["new.conf"];
-        var change = (await _kit.ConvergeAsync(Spec("new.conf", ("line", "enabled=1"), ("create", "true")))).Single();
+        var change = (await _kit.ConvergeAsync(Spec("new.conf", ("text", "enabled=1"), ("create", "true")))).Single();
         change.Backup.ShouldBeNull();
         IOFile.ReadAllText(path).ShouldBe("enabled=1\n");
     }
@@ -70,7 +70,7 @@ public sealed class LineConvergenceTests : IDisposable
     {
         var path = _dir["app.conf"];
         await IOFile.WriteAllTextAsync(path, "a\n");
-        var spec = Spec("app.conf", ("line", "b"));
+        var spec = Spec("app.conf", ("text", "b"));
         var actual = await _provider.ReadAsync(spec, _kit.Context, CancellationToken.None);
         var changes = _provider.Diff(spec, actual);
         await IOFile.WriteAllTextAsync(path, "edited\n");
@@ -84,7 +84,7 @@ public sealed class LineConvergenceTests : IDisposable
     public async Task Apply_BackupOff_StoresNothing()
     {
         await IOFile.WriteAllTextAsync(_dir["f"], "a\n");
-        var change = (await _kit.ConvergeAsync(Spec("f", ("line", "b"), ("backup", "false")))).Single();
+        var change = (await _kit.ConvergeAsync(Spec("f", ("text", "b"), ("backup", "false")))).Single();
         change.Backup.ShouldBeNull();
         IODirectory.EnumerateFiles(_bucketDir.Path, "*", SearchOption.AllDirectories).ShouldBeEmpty();
     }

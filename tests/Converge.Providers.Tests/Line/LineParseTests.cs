@@ -11,11 +11,11 @@ public class LineParseTests
     public void Parse_AllProperties_BuildsSpec()
     {
         var spec = ParseOk<LineSpec>(_provider, Resource("line", "root-login",
-            ("path", "/etc/ssh/sshd_config"), ("line", Quoted("PermitRootLogin no")), ("ensure", "present"),
+            ("path", "/etc/ssh/sshd_config"), ("text", Quoted("PermitRootLogin no")), ("ensure", "present"),
             ("match", Quoted("^#?PermitRootLogin")), ("after", Quoted("^# Authentication")), ("multiple", "true"),
             ("create", "true"), ("backup", "false")));
         spec.Path.ShouldBe("/etc/ssh/sshd_config");
-        spec.Line.ShouldBe("PermitRootLogin no");
+        spec.Text.ShouldBe("PermitRootLogin no");
         spec.Ensure.ShouldBe(LineEnsure.Present);
         spec.Match!.Text.ShouldBe("^#?PermitRootLogin");
         spec.Match.IsMatch("#PermitRootLogin yes").ShouldBeTrue();
@@ -30,7 +30,7 @@ public class LineParseTests
     [Fact]
     public void Parse_Defaults_PresentBackupOnNoCreateNoMultiple()
     {
-        var spec = ParseOk<LineSpec>(_provider, Resource("line", "x", ("path", "/etc/x"), ("line", "a")));
+        var spec = ParseOk<LineSpec>(_provider, Resource("line", "x", ("path", "/etc/x"), ("text", "a")));
         spec.Ensure.ShouldBe(LineEnsure.Present);
         spec.Backup.ShouldBeTrue();
         spec.Create.ShouldBeFalse();
@@ -40,18 +40,18 @@ public class LineParseTests
     [Fact]
     public void Parse_SameSource_SpecsAreEqual()
     {
-        LineSpec Make() => ParseOk<LineSpec>(_provider, Resource("line", "x", ("path", "/etc/x"), ("line", "a"), ("match", "^a")));
+        LineSpec Make() => ParseOk<LineSpec>(_provider, Resource("line", "x", ("path", "/etc/x"), ("text", "a"), ("match", "^a")));
         Make().ShouldBe(Make());
     }
 
     [Fact]
-    public void Parse_MissingPathAndLine_ReportsBothAtResource()
+    public void Parse_MissingPathAndText_ReportsBothAtResource()
     {
         var (spec, errors) = Parse<LineSpec>(_provider, Resource("line", "x"));
         spec.ShouldBeNull();
         errors.ShouldBe([
-            "site.yaml:1:3: error CVG4002: line[x]: missing required property 'line' when ensure is present",
             "site.yaml:1:3: error CVG4002: line[x]: missing required property 'path'",
+            "site.yaml:1:3: error CVG4002: line[x]: missing required property 'text' when ensure is present",
         ]);
     }
 
@@ -59,28 +59,28 @@ public class LineParseTests
     public void Parse_AbsentWithoutLineOrMatch_Reports()
     {
         var (_, errors) = Parse<LineSpec>(_provider, Resource("line", "x", ("path", "/etc/x"), ("ensure", "absent")));
-        errors.ShouldBe(["site.yaml:1:3: error CVG4002: line[x]: missing required property 'line' or 'match' when ensure is absent"]);
+        errors.ShouldBe(["site.yaml:1:3: error CVG4002: line[x]: missing required property 'text' or 'match' when ensure is absent"]);
     }
 
     [Fact]
     public void Parse_AbsentWithMatchOnly_IsValid()
     {
         var spec = ParseOk<LineSpec>(_provider, Resource("line", "x", ("path", "/etc/x"), ("ensure", "absent"), ("match", "^foo")));
-        spec.Line.ShouldBeNull();
+        spec.Text.ShouldBeNull();
         spec.Ensure.ShouldBe(LineEnsure.Absent);
     }
 
     [Fact]
     public void Parse_RelativePath_ReportsAtValue()
     {
-        var (_, errors) = Parse<LineSpec>(_provider, Resource("line", "x", ("path", "etc/x"), ("line", "a")));
+        var (_, errors) = Parse<LineSpec>(_provider, Resource("line", "x", ("path", "etc/x"), ("text", "a")));
         errors.ShouldBe(["site.yaml:2:9: error CVG4009: line[x]: path must be an absolute, normalized path such as /etc/motd; got etc/x"]);
     }
 
     [Fact]
     public void Parse_BadMatch_ReportsCvg4014AtValue()
     {
-        var (spec, errors) = Parse<LineSpec>(_provider, Resource("line", "x", ("path", "/etc/x"), ("line", "a"), ("match", Quoted("^(Permit"))));
+        var (spec, errors) = Parse<LineSpec>(_provider, Resource("line", "x", ("path", "/etc/x"), ("text", "a"), ("match", Quoted("^(Permit"))));
         spec.ShouldBeNull();
         errors.ShouldBe(["site.yaml:4:10: error CVG4014: line[x]: match must be a valid .NET regular expression: Invalid pattern '^(Permit' at offset 8. Not enough )'s."]);
     }
@@ -88,7 +88,7 @@ public class LineParseTests
     [Fact]
     public void Parse_BadAfterAndBefore_ReportsEachAtItsValue()
     {
-        var (_, errors) = Parse<LineSpec>(_provider, Resource("line", "x", ("path", "/etc/x"), ("line", "a"), ("after", "[a"), ("before", "*")));
+        var (_, errors) = Parse<LineSpec>(_provider, Resource("line", "x", ("path", "/etc/x"), ("text", "a"), ("after", "[a"), ("before", "*")));
         errors.ShouldBe([
             "site.yaml:4:10: error CVG4014: line[x]: after must be a valid .NET regular expression: Invalid pattern '[a' at offset 2. Unterminated [] set.",
             "site.yaml:5:11: error CVG4010: line[x]: after and before cannot both be set; choose one",
@@ -99,28 +99,28 @@ public class LineParseTests
     [Fact]
     public void Parse_SensitiveBadMatch_DoesNotQuotePattern()
     {
-        var (_, errors) = Parse<LineSpec>(_provider, Resource("line", "x", ("path", "/etc/x"), ("line", "a"), ("match", Plain("(secret", sensitive: true))));
+        var (_, errors) = Parse<LineSpec>(_provider, Resource("line", "x", ("path", "/etc/x"), ("text", "a"), ("match", Plain("(secret", sensitive: true))));
         errors.ShouldBe(["site.yaml:4:10: error CVG4014: line[x]: match must be a valid .NET regular expression"]);
     }
 
     [Fact]
     public void Parse_LineWithNewline_ReportsCvg4015()
     {
-        var (_, errors) = Parse<LineSpec>(_provider, Resource("line", "x", ("path", "/etc/x"), ("line", Quoted("a\nb"))));
-        errors.ShouldBe(["site.yaml:3:9: error CVG4015: line[x]: line must be a single line without line breaks; use one line resource per line, or a file resource for a block"]);
+        var (_, errors) = Parse<LineSpec>(_provider, Resource("line", "x", ("path", "/etc/x"), ("text", Quoted("a\nb"))));
+        errors.ShouldBe(["site.yaml:3:9: error CVG4015: line[x]: text must be a single line without line breaks; use one line resource per line, or a file resource for a block"]);
     }
 
     [Fact]
     public void Parse_EnsureTypo_Suggests()
     {
-        var (_, errors) = Parse<LineSpec>(_provider, Resource("line", "x", ("path", "/etc/x"), ("line", "a"), ("ensure", "presnt")));
+        var (_, errors) = Parse<LineSpec>(_provider, Resource("line", "x", ("path", "/etc/x"), ("text", "a"), ("ensure", "presnt")));
         errors.ShouldBe(["site.yaml:4:11: error CVG4006: line[x]: ensure must be one of present, absent; got presnt; did you mean 'present'?"]);
     }
 
     [Fact]
     public void Parse_BadBools_ReportEach()
     {
-        var (_, errors) = Parse<LineSpec>(_provider, Resource("line", "x", ("path", "/etc/x"), ("line", "a"), ("match", "a"),
+        var (_, errors) = Parse<LineSpec>(_provider, Resource("line", "x", ("path", "/etc/x"), ("text", "a"), ("match", "a"),
             ("multiple", "yes"), ("create", "1"), ("backup", "no")));
         errors.ShouldBe([
             "site.yaml:5:13: error CVG4005: line[x]: multiple must be true or false; got yes",
@@ -132,7 +132,7 @@ public class LineParseTests
     [Fact]
     public void Parse_UnknownProperty_SuggestsName()
     {
-        var (_, errors) = Parse<LineSpec>(_provider, Resource("line", "x", ("path", "/etc/x"), ("line", "a"), ("regexp", "a")));
+        var (_, errors) = Parse<LineSpec>(_provider, Resource("line", "x", ("path", "/etc/x"), ("text", "a"), ("regexp", "a")));
         errors.ShouldBe(["site.yaml:4:3: error CVG4001: line[x]: unknown property 'regexp' for type line"]);
     }
 
@@ -140,21 +140,21 @@ public class LineParseTests
     public void Parse_IneffectiveProperties_Warn()
     {
         var (spec, absent) = Parse<LineSpec>(_provider, Resource("line", "x", ("path", "/etc/x"), ("ensure", "absent"),
-            ("line", "a"), ("match", "^a"), ("after", "b"), ("create", "true")));
+            ("text", "a"), ("match", "^a"), ("after", "b"), ("create", "true")));
         spec.ShouldNotBeNull();
         absent.ShouldBe([
-            "site.yaml:4:3: warning CVG4013: line[x]: line has no effect when ensure is absent and match is set",
+            "site.yaml:4:3: warning CVG4013: line[x]: text has no effect when ensure is absent and match is set",
             "site.yaml:6:3: warning CVG4013: line[x]: after has no effect when ensure is absent",
             "site.yaml:7:3: warning CVG4013: line[x]: create has no effect when ensure is absent",
         ]);
-        var (_, present) = Parse<LineSpec>(_provider, Resource("line", "x", ("path", "/etc/x"), ("line", "a"), ("multiple", "true")));
+        var (_, present) = Parse<LineSpec>(_provider, Resource("line", "x", ("path", "/etc/x"), ("text", "a"), ("multiple", "true")));
         present.ShouldBe(["site.yaml:4:3: warning CVG4013: line[x]: multiple has no effect when match is not set"]);
     }
 
     [Fact]
     public void AutoRequires_FileThenNearestDirectory()
     {
-        var spec = ParseOk<LineSpec>(_provider, Resource("line", "x", ("path", "/etc/ssh/sshd_config"), ("line", "a")));
+        var spec = ParseOk<LineSpec>(_provider, Resource("line", "x", ("path", "/etc/ssh/sshd_config"), ("text", "a")));
         var requires = _provider.AutoRequires(spec).Select(r => string.Join(" | ", r.FirstOf)).ToList();
         requires.ShouldBe(["file[/etc/ssh/sshd_config]", "directory[/etc/ssh] | directory[/etc] | directory[/]"]);
     }
