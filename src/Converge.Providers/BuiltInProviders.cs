@@ -2,6 +2,7 @@ using Converge.Providers.Contract;
 using Converge.Providers.Directory;
 using Converge.Providers.Exec;
 using Converge.Providers.File;
+using Converge.Providers.Line;
 using Converge.Providers.Link;
 
 namespace Converge.Providers;
@@ -15,6 +16,7 @@ public static class BuiltInProviders
         new DirectoryProvider(),
         new ExecProvider(),
         new FileProvider(),
+        new LineProvider(),
         new LinkProvider(),
     ];
 

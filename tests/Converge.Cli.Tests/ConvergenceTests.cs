@@ -137,4 +137,36 @@ public class ConvergenceTests
         // Refreshed once by the first apply; the drift round touched only the marker.
         File.ReadAllText(Path.Combine(kit.Root, "refreshes")).ShouldBe("refreshed\n");
     }
+
+    [Fact]
+    public void Line_SshdConfigMatchAndAbsent_Converge()
+    {
+        // Two files, not one: a second edit of a file that an earlier resource edits in the same run is
+        // "unknown" in --noop (its diff depends on the first), and the kit wants exact predictions.
+        using var kit = new ConvergenceKit("""
+            resources:
+              - line: no-root-login
+                path: "@ROOT@/sshd_config"
+                text: PermitRootLogin no
+                match: "^#?PermitRootLogin"
+              - line: no-legacy-banner
+                path: "@ROOT@/ssh_config"
+                ensure: absent
+                text: "Banner /etc/issue.net"
+            """);
+        var sshd = Path.Combine(kit.Root, "sshd_config");
+        var ssh = Path.Combine(kit.Root, "ssh_config");
+        File.WriteAllText(sshd, "Port 22\n#PermitRootLogin prohibit-password\nUsePAM yes\n");
+        File.SetUnixFileMode(sshd, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.WriteAllText(ssh, "Host *\nBanner /etc/issue.net\n    SendEnv LANG\n");
+        kit.Verify(root =>
+        {
+            var path = Path.Combine(root, "sshd_config");
+            File.WriteAllText(path, File.ReadAllText(path).Replace("PermitRootLogin no", "PermitRootLogin yes"));
+            return ["line[no-root-login]"];
+        });
+        File.ReadAllText(sshd).ShouldBe("Port 22\nPermitRootLogin no\nUsePAM yes\n");
+        File.GetUnixFileMode(sshd).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.ReadAllText(ssh).ShouldBe("Host *\n    SendEnv LANG\n");
+    }
 }

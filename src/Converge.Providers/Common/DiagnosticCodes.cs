@@ -44,4 +44,10 @@ public static class DiagnosticCodes
 
     /// <summary>A warning: a property that has no effect in this combination (<c>content</c> with <c>ensure: absent</c>).</summary>
     public const string IneffectiveProperty = "CVG4013";
+
+    /// <summary>A regular expression (<c>match</c>, <c>after</c>, <c>before</c>) that does not compile.</summary>
+    public const string InvalidRegex = "CVG4014";
+
+    /// <summary>A line resource's <c>text</c> that contains a line break: a line resource manages exactly one line.</summary>
+    public const string LineBreakInLine = "CVG4015";
 }

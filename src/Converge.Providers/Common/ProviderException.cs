@@ -73,6 +73,28 @@ public sealed class ProviderException : Exception
     public static ProviderException CommandNotStarted(string command, Exception cause) =>
         new(command == Compiler.Catalog.Value.Redacted ? cause.Message : $"{cause.Message} (command: {command})", cause);
 
+    /// <summary>A <c>line</c> resource's file does not exist and <c>create</c> is off.</summary>
+    public static ProviderException LineFileMissing(string path) =>
+        new($"{path} does not exist; a line resource edits an existing file — add create: true to create it with the line, or manage the file");
+
+    /// <summary>Something other than a regular file is at a <c>line</c> resource's path (symlinks are not followed).</summary>
+    public static ProviderException LineTargetNotAFile(string path, FileKind kind) =>
+        new(kind == FileKind.Symlink
+            ? $"{path} is a symlink; a line resource edits regular files only — give the path of the file it points to"
+            : $"{path} is {Describe(kind)}, not a regular file; a line resource edits regular files only");
+
+    /// <summary>A <c>line</c> resource's file is not UTF-8 text, so it has no lines to edit.</summary>
+    public static ProviderException NotText(string path) =>
+        new($"{path} is not UTF-8 text (it has invalid bytes or a NUL); a line resource edits text files only");
+
+    /// <summary>A <c>match</c> found several lines and <c>multiple</c> is off: which one to replace is ambiguous.</summary>
+    public static ProviderException SeveralLinesMatch(string path, string pattern, IReadOnlyList<int> lineNumbers) =>
+        new($"{lineNumbers.Count} lines of {path} match /{pattern}/ (lines {string.Join(", ", lineNumbers)}); set multiple: true to replace them all, or make match more specific");
+
+    /// <summary>A pattern ran longer than its timeout on a line (catastrophic backtracking).</summary>
+    public static ProviderException PatternTimedOut(string path, string pattern, TimeSpan timeout) =>
+        new($"pattern /{pattern}/ took longer than {Seconds(timeout)} on a line of {path}; simplify it");
+
     /// <summary>Apply was handed a change this provider never plans: a bug in the engine or provider.</summary>
     public static ProviderException UnexpectedChange(string type, string property) =>
         new($"{type} provider cannot apply a change to '{property}'; it never plans one (this is a bug)");
