@@ -1,0 +1,39 @@
+namespace Converge.Testing.Hosts;
+
+/// <summary>
+/// How a <see cref="ThrowawayHost"/> is built. Every option is applied by the host's one setup script
+/// (<see cref="HostSetupScript"/>), before <c>pivot_root</c>, while the machine's paths are still reachable.
+/// </summary>
+/// <remarks>
+/// Extension point for the SSH issue: a <c>Network</c> option (netns + veth + sshd) adds its own steps to
+/// <see cref="HostSetupScript"/> (re-mount <c>/proc/sys/net</c> read-write, write host keys) and wraps the
+/// launcher in <c>nsenter --net=/run/netns/NAME</c> (<see cref="ThrowawayHost"/>'s <c>LaunchCommand</c>).
+/// Without a network namespace the host shares the machine's network, so <c>/proc/sys</c> stays read-only as a whole.
+/// </remarks>
+public sealed record HostOptions
+{
+    /// <summary>The host's name (its own UTS namespace): what <c>hostname</c> and Converge's facts see.</summary>
+    public string Hostname { get; init; } = "converge-host";
+
+    /// <summary>
+    /// Bind-mount the test's built <c>converge</c> (the CLI output directory beside the tests) read-only at
+    /// <see cref="ThrowawayHost.ConvergeDirectory"/>. It runs on the machine's dotnet, visible through the overlay of <c>/</c>.
+    /// </summary>
+    public bool MountConverge { get; init; } = true;
+
+    /// <summary>
+    /// Machine paths to hide from the host: a directory is covered by an empty read-only tmpfs, a file by
+    /// <c>/dev/null</c>. Paths that do not exist are ignored. (<c>/tmp</c> is always a fresh tmpfs, which
+    /// already hides the fixture's own state directory and every test temp dir under <c>/tmp</c>.)
+    /// </summary>
+    public IReadOnlyList<string> MaskedPaths { get; init; } = [];
+
+    /// <summary>Machine directories or files made visible read-only inside the host at a given path.</summary>
+    public IReadOnlyList<HostBind> ReadOnlyBinds { get; init; } = [];
+
+    /// <summary>How long setup may take before the start is abandoned with an error (a stuck mount must not hang a test).</summary>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(15);
+}
+
+/// <summary>A machine path (<paramref name="Source"/>) shown at <paramref name="Target"/> inside a host.</summary>
+public sealed record HostBind(string Source, string Target);
