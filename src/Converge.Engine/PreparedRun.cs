@@ -27,7 +27,8 @@ public static class RunPreparer
         var prepared = ParseSpecs(catalog, providers, diagnostics);
         var graph = ResourceGraph.Build(catalog,
             r => prepared.TryGetValue(r.Id, out var p) ? p.Provider.AutoRequires(p.Spec) : [],
-            diagnostics);
+            diagnostics,
+            r => prepared.TryGetValue(r.Id, out var p) ? p.Provider.ExclusiveKey(p.Spec) : null);
 
         if (graph is null || diagnostics.HasErrors) return null;
         return new PreparedRun(catalog, graph, prepared);

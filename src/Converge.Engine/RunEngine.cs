@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Converge.Compiler.Catalog;
+using Converge.Graph;
 using Converge.Providers.Contract;
 
 namespace Converge.Engine;
@@ -109,7 +110,7 @@ public sealed class RunEngine(ProviderContext context, RefreshJournal journal, R
             foreach (var e in graph.Incoming(id))
             {
                 if (!outcomes.TryGetValue(e.From, out var dep)) continue; // outside the selection
-                if (dep.Status is OutcomeStatus.Failed or OutcomeStatus.Skipped)
+                if (dep.Status is OutcomeStatus.Failed or OutcomeStatus.Skipped && e.Kind != EdgeKind.Serial)
                     return Done(OutcomeStatus.Skipped, [], $"dependency {e.From} {(dep.Status == OutcomeStatus.Failed ? "failed" : "was skipped")}");
                 if (dep.IsChange) pendingUpstream.TryAdd(id, e.From);
                 else if (pendingUpstream.TryGetValue(e.From, out var far)) pendingUpstream.TryAdd(id, far);
@@ -142,11 +143,20 @@ public sealed class RunEngine(ProviderContext context, RefreshJournal journal, R
             try
             {
                 actual = await provider.ReadAsync(spec, context, CancellationToken.None).ConfigureAwait(false);
-                changes = provider.Diff(spec, actual);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 return Done(OutcomeStatus.Failed, [], "could not read actual state: " + ex.Message);
+            }
+            try
+            {
+                changes = provider.Diff(spec, actual);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // The actual state is known but cannot be brought to the desired one (e.g. a line's
+                // `match` hits several lines): the provider's message says why.
+                return Done(OutcomeStatus.Failed, [], ex.Message);
             }
 
             var refreshTargets = graph.Outgoing(id).Where(e => e.Refreshes).Select(e => e.To.ToString()).Distinct().ToList();

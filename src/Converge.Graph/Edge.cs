@@ -16,6 +16,11 @@ public enum EdgeKind
     Subscribe,
     /// <summary>Added by the type (parent directory, owner's user); never written by hand.</summary>
     Auto,
+    /// <summary>
+    /// Orders resources that must not run at the same time (same exclusive key), in the order the run
+    /// would take anyway. Only orders: a failure on one side does not skip the other.
+    /// </summary>
+    Serial,
 }
 
 /// <summary>

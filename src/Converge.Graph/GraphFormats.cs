@@ -18,6 +18,7 @@ public static class GraphFormats
             sb.Append(e.Kind switch
             {
                 EdgeKind.Auto => " [style=dashed, label=\"auto\"]",
+                EdgeKind.Serial => " [style=dotted, label=\"serial\"]",
                 EdgeKind.Notify or EdgeKind.Subscribe => $" [color=\"#c0392b\", label=\"{e.Kind.ToString().ToLowerInvariant()}\"]",
                 _ => "",
             });
@@ -37,6 +38,7 @@ public static class GraphFormats
             var arrow = e.Kind switch
             {
                 EdgeKind.Auto => " -.-> ",
+                EdgeKind.Serial => " -.->|serial| ",
                 EdgeKind.Notify or EdgeKind.Subscribe => $" ==>|{e.Kind.ToString().ToLowerInvariant()}| ",
                 _ => " --> ",
             };

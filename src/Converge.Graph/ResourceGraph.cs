@@ -49,7 +49,8 @@ public sealed class ResourceGraph
     public static ResourceGraph? Build(
         ResourceCatalog catalog,
         Func<CatalogResource, IEnumerable<AutoRequire>> autoRequires,
-        DiagnosticBag diagnostics)
+        DiagnosticBag diagnostics,
+        Func<CatalogResource, string?>? exclusiveKey = null)
     {
         var resources = new Dictionary<ResourceId, CatalogResource>();
         foreach (var r in catalog.Resources) resources.TryAdd(r.Id, r);
@@ -110,7 +111,32 @@ public sealed class ResourceGraph
             ReportCycles(resources, edges, cyclic, diagnostics);
             ok = false;
         }
+        else if (exclusiveKey is not null && AddSerialEdges(order, resources, exclusiveKey, edges, seen))
+        {
+            // Chained in the order just computed, so no cycle can appear; the order is recomputed so
+            // the run (which may start independent resources together) honours the chain.
+            order = TopologicalOrder(sortedIds, rank, edges, out _);
+        }
         return ok ? new ResourceGraph(resources, edges, order) : null;
+    }
+
+    private static bool AddSerialEdges(List<ResourceId> order, Dictionary<ResourceId, CatalogResource> resources,
+        Func<CatalogResource, string?> exclusiveKey, List<Edge> edges, HashSet<(ResourceId, ResourceId, EdgeKind)> seen)
+    {
+        var last = new Dictionary<string, ResourceId>(StringComparer.Ordinal);
+        var added = false;
+        foreach (var id in order)
+        {
+            var r = resources[id];
+            if (exclusiveKey(r) is not { } key) continue;
+            if (last.TryGetValue(key, out var previous) && seen.Add((previous, id, EdgeKind.Serial)))
+            {
+                edges.Add(new Edge(previous, id, EdgeKind.Serial, r.Span));
+                added = true;
+            }
+            last[key] = id;
+        }
+        return added;
     }
 
     /// <summary>

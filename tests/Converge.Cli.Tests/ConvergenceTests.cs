@@ -169,4 +169,35 @@ public class ConvergenceTests
         File.GetUnixFileMode(sshd).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
         File.ReadAllText(ssh).ShouldBe("Host *\n    SendEnv LANG\n");
     }
+
+    [Fact]
+    public void Line_SeveralEditsOfOneFile_ApplyInOneRunWithoutRequire()
+    {
+        using var dir = new TempDir();
+        using var state = new TempDir();
+        var config = dir.Write("sshd_config", "Port 22\n#PermitRootLogin yes\nPasswordAuthentication yes\n");
+        var manifest = dir.Write("m.yaml", $"""
+            resources:
+              - line: no-root-login
+                path: {config}
+                text: PermitRootLogin no
+                match: "^#?PermitRootLogin"
+              - line: no-passwords
+                path: {config}
+                text: PasswordAuthentication no
+                match: "^#?PasswordAuthentication"
+              - line: banner
+                path: {config}
+                text: Banner /etc/issue.net
+            """);
+        var plan = ConvergeProcess.Run("apply", manifest, "--state-dir", state.Path, "--noop");
+        plan.ExitCode.ShouldBe(2, plan.ToString());
+        // The first edit is predicted exactly; the ones after it depend on it and say so.
+        plan.Stdout.ShouldContain("? line[no-passwords]: depends on pending change to line[");
+
+        var apply = ConvergeProcess.Run("apply", manifest, "--state-dir", state.Path);
+        apply.ExitCode.ShouldBe(2, apply.ToString());
+        File.ReadAllText(config).ShouldBe("Port 22\nPermitRootLogin no\nPasswordAuthentication no\nBanner /etc/issue.net\n");
+        ConvergeProcess.Run("apply", manifest, "--state-dir", state.Path, "--noop").ExitCode.ShouldBe(0);
+    }
 }

@@ -145,6 +145,18 @@ public class RunEngineTests
     }
 
     [Fact]
+    public async Task Run_SameExclusiveKey_RunInOrderAndAFailureSkipsNothing()
+    {
+        using var h = new EngineHarness().Add("edit-2").Add("edit-1").Add("edit-3");
+        foreach (var t in new[] { "edit-1", "edit-2", "edit-3" }) h.Provider.ExclusiveKeys[t] = "path:/etc/x";
+        h.Provider.FailApply.Add("edit-2");
+        var r = await h.RunAsync();
+        h.Provider.Log.ShouldBe(["apply edit-1", "apply edit-2", "apply edit-3"]);
+        h.Status(r, "edit-2").ShouldBe("Failed");
+        h.Status(r, "edit-3").ShouldBe("Changed"); // ordered after the failure, not dependent on it
+    }
+
+    [Fact]
     public async Task Run_Cancelled_FinishesRunningResourceAndSkipsTheRest()
     {
         using var h = new EngineHarness().Add("a").Add("b", require: ["a"]);

@@ -18,6 +18,9 @@ internal sealed class ScriptedProvider : ResourceProvider<ScriptedSpec, string>
     public HashSet<string> FailRefresh { get; } = [];
     public HashSet<string> DependsOnUpstream { get; } = [];
     public Dictionary<string, TaskCompletionSource> Gates { get; } = new();
+    public Dictionary<string, string> ExclusiveKeys { get; } = new();
+
+    public override string? ExclusiveKey(ScriptedSpec spec) => ExclusiveKeys.GetValueOrDefault(spec.Id.Title);
 
     public override string Type => "scripted";
     public override IReadOnlyCollection<string> PropertyNames => ["value", "secret"];

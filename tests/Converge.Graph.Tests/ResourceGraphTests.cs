@@ -87,6 +87,24 @@ public class ResourceGraphTests
     }
 
     [Fact]
+    public void ExclusiveKey_SameKey_ChainsInRunOrderWithoutCycles()
+    {
+        var bag = new DiagnosticBag();
+        var g = ResourceGraph.Build(new CatalogBuilder()
+                .Add("line[b]")
+                .Add("line[a]", require: ["line[c]"])
+                .Add("line[c]")
+                .Add("line[other]")
+                .Build(),
+            NoAuto, bag,
+            r => r.Id.Title == "other" ? "path:/etc/other" : "path:/etc/ssh/sshd_config");
+        bag.Sorted().ShouldBeEmpty();
+        g!.Edges.Where(e => e.Kind == EdgeKind.Serial).Select(e => $"{e.From}->{e.To}")
+            .ShouldBe(["line[b]->line[c]", "line[c]->line[a]"]);
+        g.Order.Select(i => i.ToString()).ShouldBe(["line[b]", "line[c]", "line[a]", "line[other]"]);
+    }
+
+    [Fact]
     public void SelectByTags_IncludesTaggedAndTheirRequirements()
     {
         var g = Build(new CatalogBuilder()

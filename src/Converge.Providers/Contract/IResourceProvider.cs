@@ -45,6 +45,12 @@ public interface IResourceProvider
     /// </summary>
     bool ConcurrentApply { get; }
 
+    /// <summary>
+    /// Resources whose specs return the same key are never read or applied at the same time: the graph
+    /// chains them in run order (several <c>line</c> edits of one file). Null: no such constraint.
+    /// </summary>
+    string? ExclusiveKey(ResourceSpec spec);
+
     /// <summary>What a refresh would do, for <c>--noop</c> (e.g. the argv of the restart).</summary>
     IReadOnlyList<Change> PlanRefresh(ResourceSpec spec);
 
@@ -85,6 +91,7 @@ public abstract class ResourceProvider<TSpec, TActual> : IResourceProvider
 
     public virtual bool IsRefreshable => false;
     public virtual bool ConcurrentApply => false;
+    public virtual string? ExclusiveKey(TSpec spec) => null;
     public virtual IReadOnlyList<Change> PlanRefresh(TSpec spec) => [];
     public virtual ValueTask RefreshAsync(TSpec spec, ProviderContext context, CancellationToken ct)
         => throw new InvalidOperationException($"{Type} resources do not take refreshes");
@@ -98,6 +105,7 @@ public abstract class ResourceProvider<TSpec, TActual> : IResourceProvider
     ValueTask IResourceProvider.ApplyAsync(ResourceSpec spec, object actual, IReadOnlyList<Change> changes, ProviderContext context, CancellationToken ct)
         => ApplyAsync((TSpec)spec, (TActual)actual, changes, context, ct);
     IReadOnlyList<Change> IResourceProvider.PlanRefresh(ResourceSpec spec) => PlanRefresh((TSpec)spec);
+    string? IResourceProvider.ExclusiveKey(ResourceSpec spec) => ExclusiveKey((TSpec)spec);
     ValueTask IResourceProvider.RefreshAsync(ResourceSpec spec, ProviderContext context, CancellationToken ct)
         => RefreshAsync((TSpec)spec, context, ct);
 }

@@ -97,6 +97,10 @@ public sealed class LineProvider : ResourceProvider<LineSpec, LineActual>
     public override bool ReadDependsOnUpstream(LineSpec spec) => true;
 
     /// <inheritdoc />
+    /// <remarks>Edits of one file run one after another, so each reads what the previous one wrote.</remarks>
+    public override string? ExclusiveKey(LineSpec spec) => "path:" + spec.Path;
+
+    /// <inheritdoc />
     /// <remarks>Reads the file's bytes when a regular file is at the path; never follows a symlink.</remarks>
     public override ValueTask<LineActual> ReadAsync(LineSpec spec, ProviderContext context, CancellationToken ct)
     {
