@@ -56,6 +56,7 @@ public sealed class RunEngine(ProviderContext context, RefreshJournal journal, R
         var pendingUpstream = new ConcurrentDictionary<ResourceId, ResourceId>();
         var outcomes = new ConcurrentDictionary<ResourceId, ResourceOutcome>();
         var tasks = new Dictionary<ResourceId, Task>(order.Count);
+        var prefetched = await PrefetchAsync(run, order).ConfigureAwait(false);
         using var gate = new SemaphoreSlim(options.MaxConcurrency);
 
         foreach (var id in order)
@@ -142,7 +143,10 @@ public sealed class RunEngine(ProviderContext context, RefreshJournal journal, R
             IReadOnlyList<Change> changes;
             try
             {
-                actual = await provider.ReadAsync(spec, context, CancellationToken.None).ConfigureAwait(false);
+                // A batched read is stale once something upstream changed (or would): read again then.
+                actual = prefetched.TryGetValue(id, out var early) && !pendingUpstream.ContainsKey(id)
+                    ? early
+                    : await provider.ReadAsync(spec, context, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -211,5 +215,31 @@ public sealed class RunEngine(ProviderContext context, RefreshJournal journal, R
                 if (exclusive) _applyGate.Release();
             }
         }
+    }
+
+    /// <summary>
+    /// One <see cref="IBatchedReader.ReadManyAsync"/> per batching provider, for the selected resources,
+    /// before any resource starts. A batch that fails is ignored: each resource then reads (and fails) alone.
+    /// </summary>
+    private async Task<IReadOnlyDictionary<ResourceId, object>> PrefetchAsync(PreparedRun run, IReadOnlyList<ResourceId> order)
+    {
+        var result = new Dictionary<ResourceId, object>();
+        var batches = order.Select(id => run.Resources[id])
+            .Where(r => r.Provider is IBatchedReader)
+            .GroupBy(r => r.Provider);
+        foreach (var batch in batches)
+        {
+            try
+            {
+                var specs = batch.Select(r => r.Spec).ToList();
+                var read = await ((IBatchedReader)batch.Key).ReadManyAsync(specs, context, CancellationToken.None).ConfigureAwait(false);
+                foreach (var (id, actual) in read) result[id] = actual;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // Deliberately swallowed: the single reads that follow report the error per resource.
+            }
+        }
+        return result;
     }
 }

@@ -4,6 +4,7 @@ using Converge.Providers.Exec;
 using Converge.Providers.File;
 using Converge.Providers.Line;
 using Converge.Providers.Link;
+using Converge.Providers.Package;
 
 namespace Converge.Providers;
 
@@ -18,6 +19,7 @@ public static class BuiltInProviders
         new FileProvider(),
         new LineProvider(),
         new LinkProvider(),
+        new PackageProvider(), // apt: the default package manager is chosen in PackageProvider.DefaultProvider
     ];
 
     /// <summary>A registry of the built-in providers (also the compiler's <see cref="Compiler.Catalog.IResourceTypes"/>).</summary>

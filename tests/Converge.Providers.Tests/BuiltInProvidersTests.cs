@@ -6,9 +6,9 @@ public class BuiltInProvidersTests
     public void Registry_KnowsEveryBuiltInType()
     {
         var registry = BuiltInProviders.Registry();
-        registry.TypeNames.Order(StringComparer.Ordinal).ShouldBe(["directory", "exec", "file", "line", "link"]);
+        registry.TypeNames.Order(StringComparer.Ordinal).ShouldBe(["directory", "exec", "file", "line", "link", "package"]);
         registry.Get("file").Type.ShouldBe("file");
-        registry.IsKnown("package").ShouldBeFalse();
+        registry.IsKnown("service").ShouldBeFalse();
     }
 
     [Fact]

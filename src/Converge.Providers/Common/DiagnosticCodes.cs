@@ -50,4 +50,16 @@ public static class DiagnosticCodes
 
     /// <summary>A line resource's <c>text</c> that contains a line break: a line resource manages exactly one line.</summary>
     public const string LineBreakInLine = "CVG4015";
+
+    /// <summary>A package title that is not a Debian package name (CVG4140–CVG4159 belong to <c>package</c>).</summary>
+    public const string InvalidPackageName = "CVG4140";
+
+    /// <summary>A package <c>ensure</c> that starts with a digit but is not a Debian version string.</summary>
+    public const string InvalidPackageVersion = "CVG4141";
+
+    /// <summary>A package <c>ensure</c> that is neither a known word nor a version (<c>instaled</c>), with did-you-mean.</summary>
+    public const string InvalidPackageEnsure = "CVG4142";
+
+    /// <summary>A package <c>provider</c> this build does not implement.</summary>
+    public const string UnknownPackageProvider = "CVG4143";
 }

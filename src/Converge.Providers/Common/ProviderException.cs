@@ -99,6 +99,15 @@ public sealed class ProviderException : Exception
     public static ProviderException UnexpectedChange(string type, string property) =>
         new($"{type} provider cannot apply a change to '{property}'; it never plans one (this is a bug)");
 
+    /// <summary>
+    /// A package manager command failed (apt-get, dpkg-query, apt-cache). apt's own message (the tail of
+    /// stderr, "E: Unable to locate package x") follows the exit code.
+    /// </summary>
+    public static ProviderException PackageCommandFailed(string command, ProcessResult result) =>
+        new(result.TimedOut
+            ? $"command timed out after {Seconds(result.Duration)} and was killed: {command}{TailOf(result)}"
+            : $"command exited {result.ExitCode}: {command}{TailOf(result)}");
+
     private static string TailOf(ProcessResult result)
     {
         var tail = result.Tail();
