@@ -2,8 +2,10 @@ using Converge.Providers.Contract;
 using Converge.Providers.Directory;
 using Converge.Providers.Exec;
 using Converge.Providers.File;
+using Converge.Providers.Group;
 using Converge.Providers.Line;
 using Converge.Providers.Link;
+using Converge.Providers.User;
 
 namespace Converge.Providers;
 
@@ -16,8 +18,10 @@ public static class BuiltInProviders
         new DirectoryProvider(),
         new ExecProvider(),
         new FileProvider(),
+        new GroupProvider(),
         new LineProvider(),
         new LinkProvider(),
+        new UserProvider(),
     ];
 
     /// <summary>A registry of the built-in providers (also the compiler's <see cref="Compiler.Catalog.IResourceTypes"/>).</summary>

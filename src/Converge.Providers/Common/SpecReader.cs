@@ -222,6 +222,33 @@ public sealed class SpecReader
         }
     }
 
+    /// <summary>
+    /// A list of strings, or one string as a one-item list (<c>members: alice</c>). A nested list or map
+    /// is CVG4003. An empty list is returned as empty (it means "none", which matters with exact membership).
+    /// </summary>
+    public IReadOnlyList<string>? StringList(string name)
+    {
+        switch (Get(name))
+        {
+            case null:
+                return null;
+            case ScalarValue scalar:
+                return [scalar.Text];
+            case ListValue list:
+                return Strings(name, list);
+            case var other:
+                WrongKind(name, other, "a string or a list of strings");
+                return null;
+        }
+    }
+
+    /// <summary>
+    /// Treats <paramref name="name"/> as sensitive whatever its source (a password hash): messages never
+    /// quote it and the spec lists it in <see cref="SensitiveProperties"/>, so the engine redacts its changes.
+    /// Call before reading the property.
+    /// </summary>
+    public void MarkSensitive(string name) => (_sensitive ??= new HashSet<string>(StringComparer.Ordinal)).Add(name);
+
     /// <summary>A map of strings to strings (<c>environment</c>). A nested list or map is CVG4003.</summary>
     public IReadOnlyDictionary<string, string>? StringMap(string name)
     {
