@@ -228,7 +228,7 @@ public sealed partial class UserProvider : ResourceProvider<UserSpec, UserActual
         return null;
     }
 
-    private static string Show(IReadOnlyList<string> names) => string.Join(",", names);
+    private static string Show(IReadOnlyList<string> names) => names.Count == 0 ? "(none)" : string.Join(",", names);
 
     private static string Text(long id) => id.ToString(CultureInfo.InvariantCulture);
 }

@@ -201,6 +201,7 @@ public class UserTests
     {
         var change = _provider.Diff(new UserSpec("deploy") { Groups = ["sudo"], Membership = Membership.Exact }, Existing()).Single();
         change.ShouldBe(new Change("groups", "adm", "sudo", change.Argv));
+        _provider.Diff(new UserSpec("deploy") { Groups = ["adm"] }, Existing() with { Groups = [] }).Single().From.ShouldBe("(none)");
         change.Argv.ShouldBe(["usermod", "--groups", "sudo", "deploy"]);
         _provider.Diff(new UserSpec("deploy") { Groups = [], Membership = Membership.Exact }, Existing()).Single().Argv
             .ShouldBe(["usermod", "--groups", "", "deploy"]);
