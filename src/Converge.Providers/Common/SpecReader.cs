@@ -29,6 +29,7 @@ public sealed class SpecReader
 {
     private readonly DiagnosticBag _diagnostics;
     private HashSet<string>? _sensitive; // most resources have no secret: allocate on the first one
+    private HashSet<string>? _literalSecrets; // properties the type marks sensitive: no source excerpt in errors
     private int _errors;
 
     /// <summary>Starts reading <paramref name="resource"/>; reports every property not in <paramref name="propertyNames"/> (CVG4001).</summary>
@@ -70,7 +71,10 @@ public sealed class SpecReader
     public void Error(string code, SourceSpan span, string message)
     {
         _errors++;
-        _diagnostics.Error(code, span, message, Resource.Id.ToString());
+        // A value marked sensitive by the type (a password hash) is written literally in the manifest:
+        // the source excerpt under the message would print it, so the message stands alone.
+        var hide = _literalSecrets is not null && _literalSecrets.Any(n => Get(n)?.Span == span);
+        _diagnostics.Add(Diagnostic.Error(code, span, message, Resource.Id.ToString()) with { HideExcerpt = hide });
     }
 
     /// <summary>Reports CVG4002 at the resource when <paramref name="name"/> is not set; <paramref name="condition"/> explains when it is required.</summary>
@@ -245,9 +249,13 @@ public sealed class SpecReader
     /// <summary>
     /// Treats <paramref name="name"/> as sensitive whatever its source (a password hash): messages never
     /// quote it and the spec lists it in <see cref="SensitiveProperties"/>, so the engine redacts its changes.
-    /// Call before reading the property.
+    /// Errors at its value are printed without the source excerpt. Call before reading the property.
     /// </summary>
-    public void MarkSensitive(string name) => (_sensitive ??= new HashSet<string>(StringComparer.Ordinal)).Add(name);
+    public void MarkSensitive(string name)
+    {
+        (_sensitive ??= new HashSet<string>(StringComparer.Ordinal)).Add(name);
+        (_literalSecrets ??= new HashSet<string>(StringComparer.Ordinal)).Add(name);
+    }
 
     /// <summary>A map of strings to strings (<c>environment</c>). A nested list or map is CVG4003.</summary>
     public IReadOnlyDictionary<string, string>? StringMap(string name)

@@ -94,6 +94,9 @@ public class UserTests
         var (_, errors) = Parse<UserSpec>(_provider, Resource("user", "deploy", ("password", "hunter2")));
         errors.ShouldBe(["site.yaml:2:13: error CVG4102: user[deploy]: password must be a crypt(3) hash such as $y$… or $6$… (make one with mkpasswd or openssl passwd -6), or ! to lock the account; got a value that is not (not shown: it is sensitive)"]);
         errors.Single().ShouldNotContain("hunter2");
+        var bag = new DiagnosticBag();
+        _provider.Parse(Resource("user", "deploy", ("password", "hunter2")), bag);
+        bag.Sorted().Single().HideExcerpt.ShouldBeTrue("the source line would show the value");
     }
 
     [Fact]
