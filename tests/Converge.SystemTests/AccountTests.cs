@@ -150,4 +150,26 @@ public class AccountTests(ITestOutputHelper output)
         (apply.Stdout + apply.Stderr).ShouldContain("GID '2500' already exists");
         (await host.RunAsync(["getent", "group", "fine"])).ExitCode.ShouldBe(0);
     }
+
+    [Fact]
+    public async Task ExpiryAbsentAndExactGroups_ClearWhatHandsSet()
+    {
+        await using var host = ThrowawayHost.Start();
+        (await host.ShAsync("useradd --expiredate 2030-01-01 --groups adm,users olga")).ExitCode.ShouldBe(0);
+        await host.WriteFileAsync("/root/site/site.yaml", """
+            resources:
+              - user: olga
+                expiry: absent
+                groups: [users]
+                membership: exact
+            """);
+        var plan = await host.ConvergeAsync(["apply", "/root/site", "--noop"]);
+        output.WriteLine(plan.Stdout);
+        plan.Stdout.ShouldContain("usermod --groups users olga");
+        plan.Stdout.ShouldContain("usermod --expiredate '' olga");
+        (await host.ConvergeAsync(["apply", "/root/site"])).ExitCode.ShouldBe(2);
+        (await host.ShAsync("grep ^olga: /etc/shadow | cut -d: -f8; id -nG olga")).Stdout.ShouldBe("\nolga users\n");
+        var replan = await host.ConvergeAsync(["apply", "/root/site", "--noop"]);
+        replan.ExitCode.ShouldBe(0, replan.ToString());
+    }
 }
