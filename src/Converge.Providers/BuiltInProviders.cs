@@ -2,9 +2,11 @@ using Converge.Providers.Contract;
 using Converge.Providers.Directory;
 using Converge.Providers.Exec;
 using Converge.Providers.File;
+using Converge.Providers.Group;
 using Converge.Providers.Line;
 using Converge.Providers.Link;
 using Converge.Providers.Package;
+using Converge.Providers.User;
 
 namespace Converge.Providers;
 
@@ -17,9 +19,11 @@ public static class BuiltInProviders
         new DirectoryProvider(),
         new ExecProvider(),
         new FileProvider(),
+        new GroupProvider(),
         new LineProvider(),
         new LinkProvider(),
         new PackageProvider(), // apt: the default package manager is chosen in PackageProvider.DefaultProvider
+        new UserProvider(),
     ];
 
     /// <summary>A registry of the built-in providers (also the compiler's <see cref="Compiler.Catalog.IResourceTypes"/>).</summary>

@@ -9,6 +9,12 @@ public enum Severity { Error, Warning }
 /// </summary>
 public sealed record Diagnostic(string Code, Severity Severity, string Message, SourceSpan Span, string? Resource = null)
 {
+    /// <summary>
+    /// True when the source line must not be printed under the message: the value at the span is a
+    /// secret written literally in the manifest (a password hash), so the excerpt would show it.
+    /// </summary>
+    public bool HideExcerpt { get; init; }
+
     public static Diagnostic Error(string code, SourceSpan span, string message, string? resource = null)
         => new(code, Severity.Error, message, span, resource);
 

@@ -14,7 +14,7 @@ public sealed class DiagnosticRenderer(Func<string, string?> readSource)
     {
         var head = diagnostic.ToString();
         var span = diagnostic.Span;
-        if (span.IsNone) return head;
+        if (span.IsNone || diagnostic.HideExcerpt) return head;
         var lines = Lines(span.File);
         if (lines is null || span.Line < 1 || span.Line > lines.Length) return head;
 

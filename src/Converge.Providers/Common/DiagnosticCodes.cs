@@ -62,4 +62,19 @@ public static class DiagnosticCodes
 
     /// <summary>A package <c>provider</c> this build does not implement.</summary>
     public const string UnknownPackageProvider = "CVG4143";
+
+    /// <summary>A user or group name that is not valid (Debian's NAME_REGEX, at most 32 characters): titles, <c>gid</c>, <c>groups</c>, <c>members</c>.</summary>
+    public const string InvalidAccountName = "CVG4100";
+
+    /// <summary>A <c>uid</c> or <c>gid</c> that is negative or above 4294967294.</summary>
+    public const string InvalidAccountId = "CVG4101";
+
+    /// <summary>A <c>password</c> that is not a crypt(3) hash (or a locked marker such as <c>!</c>).</summary>
+    public const string InvalidPasswordHash = "CVG4102";
+
+    /// <summary>An <c>expiry</c> that is neither a date YYYY-MM-DD nor <c>absent</c>.</summary>
+    public const string InvalidExpiry = "CVG4103";
+
+    /// <summary>A <c>comment</c> (GECOS field) containing ':' or a line break, which would corrupt /etc/passwd.</summary>
+    public const string InvalidComment = "CVG4104";
 }

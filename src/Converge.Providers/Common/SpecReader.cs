@@ -29,6 +29,7 @@ public sealed class SpecReader
 {
     private readonly DiagnosticBag _diagnostics;
     private HashSet<string>? _sensitive; // most resources have no secret: allocate on the first one
+    private HashSet<string>? _literalSecrets; // properties the type marks sensitive: no source excerpt in errors
     private int _errors;
 
     /// <summary>Starts reading <paramref name="resource"/>; reports every property not in <paramref name="propertyNames"/> (CVG4001).</summary>
@@ -70,7 +71,10 @@ public sealed class SpecReader
     public void Error(string code, SourceSpan span, string message)
     {
         _errors++;
-        _diagnostics.Error(code, span, message, Resource.Id.ToString());
+        // A value marked sensitive by the type (a password hash) is written literally in the manifest:
+        // the source excerpt under the message would print it, so the message stands alone.
+        var hide = _literalSecrets is not null && _literalSecrets.Any(n => Get(n)?.Span == span);
+        _diagnostics.Add(Diagnostic.Error(code, span, message, Resource.Id.ToString()) with { HideExcerpt = hide });
     }
 
     /// <summary>Reports CVG4002 at the resource when <paramref name="name"/> is not set; <paramref name="condition"/> explains when it is required.</summary>
@@ -220,6 +224,37 @@ public sealed class SpecReader
                 WrongKind(name, other, "an integer or a list of integers");
                 return null;
         }
+    }
+
+    /// <summary>
+    /// A list of strings, or one string as a one-item list (<c>members: alice</c>). A nested list or map
+    /// is CVG4003. An empty list is returned as empty (it means "none", which matters with exact membership).
+    /// </summary>
+    public IReadOnlyList<string>? StringList(string name)
+    {
+        switch (Get(name))
+        {
+            case null:
+                return null;
+            case ScalarValue scalar:
+                return [scalar.Text];
+            case ListValue list:
+                return Strings(name, list);
+            case var other:
+                WrongKind(name, other, "a string or a list of strings");
+                return null;
+        }
+    }
+
+    /// <summary>
+    /// Treats <paramref name="name"/> as sensitive whatever its source (a password hash): messages never
+    /// quote it and the spec lists it in <see cref="SensitiveProperties"/>, so the engine redacts its changes.
+    /// Errors at its value are printed without the source excerpt. Call before reading the property.
+    /// </summary>
+    public void MarkSensitive(string name)
+    {
+        (_sensitive ??= new HashSet<string>(StringComparer.Ordinal)).Add(name);
+        (_literalSecrets ??= new HashSet<string>(StringComparer.Ordinal)).Add(name);
     }
 
     /// <summary>A map of strings to strings (<c>environment</c>). A nested list or map is CVG4003.</summary>
