@@ -6,7 +6,7 @@ public class BuiltInProvidersTests
     public void Registry_KnowsEveryBuiltInType()
     {
         var registry = BuiltInProviders.Registry();
-        registry.TypeNames.Order(StringComparer.Ordinal).ShouldBe(["directory", "exec", "file", "line", "link"]);
+        registry.TypeNames.Order(StringComparer.Ordinal).ShouldBe(["authorized_key", "cron", "directory", "exec", "file", "line", "link"]);
         registry.Get("file").Type.ShouldBe("file");
         registry.IsKnown("package").ShouldBeFalse();
     }

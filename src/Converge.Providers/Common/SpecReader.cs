@@ -194,6 +194,23 @@ public sealed class SpecReader
         }
     }
 
+    /// <summary>A list of strings; a single string is a list of one. A list item that is not a string is CVG4003.</summary>
+    public IReadOnlyList<string>? StringList(string name)
+    {
+        switch (Get(name))
+        {
+            case null:
+                return null;
+            case ScalarValue scalar:
+                return [scalar.Text];
+            case ListValue list:
+                return Strings(name, list);
+            case var other:
+                WrongKind(name, other, "a list of strings");
+                return null;
+        }
+    }
+
     /// <summary>An integer or a list of integers (<c>returns: 0</c>, <c>returns: [0, 2]</c>). Invalid is CVG4007.</summary>
     public IReadOnlyList<int>? IntList(string name)
     {
