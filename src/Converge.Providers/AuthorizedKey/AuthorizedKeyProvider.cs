@@ -78,9 +78,10 @@ public sealed class AuthorizedKeyProvider : ResourceProvider<AuthorizedKeySpec, 
         }
 
         var options = reader.StringList("options") ?? [];
-        foreach (var option in options)
-            if (!SshPublicKey.IsValidOption(option))
-                reader.Error(DiagnosticCodes.InvalidSshKeyOption, reader.SpanOf("options"),
+        var items = resource.Properties.TryGetValue("options", out var raw) && raw is ListValue list ? list.Items : null;
+        for (var i = 0; i < options.Count; i++)
+            if (options[i] is var option && !SshPublicKey.IsValidOption(option))
+                reader.Error(DiagnosticCodes.InvalidSshKeyOption, items is not null && i < items.Count ? items[i].Span : reader.SpanOf("options"),
                     $"option '{option}' must be a name such as no-pty, or name=\"value\" with the value in double quotes (from=\"10.0.0.0/8\")");
         if (ensure == AuthorizedKeyEnsure.Absent) reader.Ineffective("ensure is absent (the key is matched by type and data)", "comment", "options");
         if (reader.HasErrors || user is null || type is null || blob is null) return null;

@@ -45,7 +45,7 @@ public class AuthorizedKeyTests
         var (_, type) = Parse<AuthorizedKeySpec>(_provider, Resource("authorized_key", "k", ("user", "alice"), ("type", "ssh-ed448"), ("key", Blob)));
         type.ShouldBe(["site.yaml:3:9: error CVG4125: authorized_key[k]: key type must be one of ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256, ecdsa-sha2-nistp384, ecdsa-sha2-nistp521, sk-ssh-ed25519@openssh.com, sk-ecdsa-sha2-nistp256@openssh.com, ssh-dss; got ssh-ed448"]);
         var (_, option) = Parse<AuthorizedKeySpec>(_provider, Resource("authorized_key", "k", ("user", "alice"), ("key", Quoted(Line)), ("options", List(Plain("from=10.0.0.1")))));
-        option.ShouldBe(["site.yaml:4:12: error CVG4126: authorized_key[k]: option 'from=10.0.0.1' must be a name such as no-pty, or name=\"value\" with the value in double quotes (from=\"10.0.0.0/8\")"]);
+        option.ShouldBe(["site.yaml:4:13: error CVG4126: authorized_key[k]: option 'from=10.0.0.1' must be a name such as no-pty, or name=\"value\" with the value in double quotes (from=\"10.0.0.0/8\")"]);
     }
 
     [Fact]
