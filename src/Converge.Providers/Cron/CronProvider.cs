@@ -134,6 +134,9 @@ public sealed class CronProvider : ResourceProvider<CronSpec, CronActual>
             var content = status?.Kind == FileKind.File ? Encoding.UTF8.GetString(system.ReadAllBytes(spec.CrondPath)) : null;
             return new CronActual { Status = status, Content = content };
         }
+        // crontab's own error for an unknown user is terse; ours names the fix. Absent: nothing to remove.
+        if (system.Users.Account(spec.User) is null)
+            return spec.Ensure == CronEnsure.Absent ? new CronActual() : throw ProviderException.UnknownUser(spec.User);
         return new CronActual { Content = await ListAsync(system, spec.User, ct).ConfigureAwait(false) };
     }
 
@@ -238,11 +241,14 @@ public sealed class CronProvider : ResourceProvider<CronSpec, CronActual>
 
     private static Change Describe(CronSpec spec, IReadOnlyList<string>? current, IReadOnlyList<string>? wanted, IReadOnlyList<string>? argv, string? diff)
     {
-        if (spec.IsSensitive("command") || spec.IsSensitive("environment"))
-            diff = null; // a secret in the command or environment would show in the diff
+        // A secret in the command or environment would show in the diff and the job lines.
+        var secret = spec.IsSensitive("command") || spec.IsSensitive("environment");
+        if (secret) diff = null;
         if (current is null) return new Change("ensure", "absent", "present", argv, diff);
         if (wanted is null) return new Change("ensure", "present", "absent", argv, diff);
-        return new Change("job", current[^1], wanted[^1], argv, diff);
+        return secret
+            ? new Change("job", Value.Redacted, Value.Redacted, argv)
+            : new Change("job", current[^1], wanted[^1], argv, diff);
     }
 
     private static bool IsCrondName(string name) =>

@@ -97,4 +97,12 @@ public class CronDiffTests
 
             """);
     }
+
+    [Fact]
+    public void Diff_SensitiveCommand_RedactsJobAndDiff()
+    {
+        var spec = ParseOk<CronSpec>(_provider, Resource("cron", "backup", ("schedule", "@daily"), ("command", Plain("curl -u me:s3cret x", sensitive: true))));
+        var change = _provider.Diff(spec, new CronActual { Content = "# converge: cron[backup]\n@hourly old\n" }).Single();
+        ConvergenceKit.Show(change).ShouldBe("job: (redacted) -> (redacted) argv=[crontab, -u, root, -]");
+    }
 }
