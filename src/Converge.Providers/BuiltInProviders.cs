@@ -1,4 +1,6 @@
+using Converge.Providers.AuthorizedKey;
 using Converge.Providers.Contract;
+using Converge.Providers.Cron;
 using Converge.Providers.Directory;
 using Converge.Providers.Exec;
 using Converge.Providers.File;
@@ -16,6 +18,8 @@ public static class BuiltInProviders
     /// <summary>A new list of every built-in provider, ordered by type name.</summary>
     public static IReadOnlyList<IResourceProvider> Create() =>
     [
+        new AuthorizedKeyProvider(),
+        new CronProvider(),
         new DirectoryProvider(),
         new ExecProvider(),
         new FileProvider(),

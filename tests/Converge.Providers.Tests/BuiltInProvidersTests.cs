@@ -6,7 +6,7 @@ public class BuiltInProvidersTests
     public void Registry_KnowsEveryBuiltInType()
     {
         var registry = BuiltInProviders.Registry();
-        registry.TypeNames.Order(StringComparer.Ordinal).ShouldBe(["directory", "exec", "file", "group", "line", "link", "package", "user"]);
+        registry.TypeNames.Order(StringComparer.Ordinal).ShouldBe(["authorized_key", "cron", "directory", "exec", "file", "group", "line", "link", "package", "user"]);
         registry.Get("file").Type.ShouldBe("file");
         registry.IsKnown("service").ShouldBeFalse();
     }

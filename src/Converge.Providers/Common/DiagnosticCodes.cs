@@ -77,4 +77,19 @@ public static class DiagnosticCodes
 
     /// <summary>A <c>comment</c> (GECOS field) containing ':' or a line break, which would corrupt /etc/passwd.</summary>
     public const string InvalidComment = "CVG4104";
+
+    /// <summary>A cron schedule that cron would reject: not five fields or a macro, or a field out of range.</summary>
+    public const string InvalidCronSchedule = "CVG4120";
+
+    /// <summary>A cron command or environment entry that cannot be one crontab line (a line break, a bad variable name).</summary>
+    public const string InvalidCronLine = "CVG4121";
+
+    /// <summary>A cron title that cannot be a marker, or (with <c>target: crond</c>) a file name cron would skip.</summary>
+    public const string InvalidCronName = "CVG4122";
+
+    /// <summary>An SSH public key that is malformed: unknown type, bad base64, or a blob of another type.</summary>
+    public const string InvalidSshKey = "CVG4125";
+
+    /// <summary>An <c>authorized_key</c> option that sshd would not parse (bad name, unbalanced quotes, a line break).</summary>
+    public const string InvalidSshKeyOption = "CVG4126";
 }

@@ -108,6 +108,24 @@ public sealed class ProviderException : Exception
             ? $"command timed out after {Seconds(result.Duration)} and was killed: {command}{TailOf(result)}"
             : $"command exited {result.ExitCode}: {command}{TailOf(result)}");
 
+    /// <summary><c>crontab</c> failed (unknown user, a crontab cron rejects); its stderr says why.</summary>
+    public static ProviderException CrontabFailed(IReadOnlyList<string> argv, ProcessResult result) =>
+        new(result.TimedOut
+            ? $"command timed out: {ShellQuote.Join(argv)}"
+            : $"command exited {result.ExitCode}: {ShellQuote.Join(argv)}{TailOf(result)}");
+
+    /// <summary>The crontab changed between Read and Apply (someone ran crontab -e); nothing was installed.</summary>
+    public static ProviderException CrontabChangedSinceRead(string user) =>
+        new($"the crontab of {user} changed after it was read for the plan; nothing was installed — run again");
+
+    /// <summary>Something other than a regular file is where a cron.d file belongs.</summary>
+    public static ProviderException CronFileNotAFile(string path, FileKind kind) =>
+        new($"{path} is {Describe(kind)}, not a regular file; a cron resource does not replace it — remove it");
+
+    /// <summary>Something other than a directory is at ~/.ssh, or something other than a file at authorized_keys.</summary>
+    public static ProviderException AuthorizedKeysBlocked(string path, FileKind kind, string wanted) =>
+        new($"{path} is {Describe(kind)}, not {wanted}; an authorized_key resource does not replace it — remove it");
+
     private static string TailOf(ProcessResult result)
     {
         var tail = result.Tail();
