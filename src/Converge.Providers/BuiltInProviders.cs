@@ -8,6 +8,7 @@ using Converge.Providers.Group;
 using Converge.Providers.Line;
 using Converge.Providers.Link;
 using Converge.Providers.Package;
+using Converge.Providers.Service;
 using Converge.Providers.User;
 
 namespace Converge.Providers;
@@ -27,6 +28,7 @@ public static class BuiltInProviders
         new LineProvider(),
         new LinkProvider(),
         new PackageProvider(), // apt: the default package manager is chosen in PackageProvider.DefaultProvider
+        new ServiceProvider(), // the default manager (systemd, runit, sysv) is detected in ServiceManagers.Detect
         new UserProvider(),
     ];
 

@@ -6,9 +6,9 @@ public class BuiltInProvidersTests
     public void Registry_KnowsEveryBuiltInType()
     {
         var registry = BuiltInProviders.Registry();
-        registry.TypeNames.Order(StringComparer.Ordinal).ShouldBe(["authorized_key", "cron", "directory", "exec", "file", "group", "line", "link", "package", "user"]);
+        registry.TypeNames.Order(StringComparer.Ordinal).ShouldBe(["authorized_key", "cron", "directory", "exec", "file", "group", "line", "link", "package", "service", "user"]);
         registry.Get("file").Type.ShouldBe("file");
-        registry.IsKnown("service").ShouldBeFalse();
+        registry.IsKnown("servic").ShouldBeFalse();
     }
 
     [Fact]

@@ -92,4 +92,10 @@ public static class DiagnosticCodes
 
     /// <summary>An <c>authorized_key</c> option that sshd would not parse (bad name, unbalanced quotes, a line break).</summary>
     public const string InvalidSshKeyOption = "CVG4126";
+
+    /// <summary>A service title that is not a service name (CVG4160–CVG4179 belong to <c>service</c>).</summary>
+    public const string InvalidServiceName = "CVG4160";
+
+    /// <summary>A service <c>provider</c> this build does not implement.</summary>
+    public const string UnknownServiceProvider = "CVG4161";
 }

@@ -126,6 +126,24 @@ public sealed class ProviderException : Exception
     public static ProviderException AuthorizedKeysBlocked(string path, FileKind kind, string wanted) =>
         new($"{path} is {Describe(kind)}, not {wanted}; an authorized_key resource does not replace it — remove it");
 
+    /// <summary>A service manager command failed (sv, an init script, update-rc.d, systemctl); its output says why.</summary>
+    public static ProviderException ServiceCommandFailed(IReadOnlyList<string> argv, ProcessResult result) =>
+        new(result.TimedOut
+            ? $"command timed out after {Seconds(result.Duration)} and was killed: {ShellQuote.Join(argv)}{TailOf(result)}"
+            : $"command exited {result.ExitCode}: {ShellQuote.Join(argv)}{TailOf(result)}");
+
+    /// <summary>runit supervises only services linked into its service directory; running one that is not enabled is impossible.</summary>
+    public static ProviderException RunitServiceNotEnabled(string name, string link) =>
+        new($"runit runs only services linked into its service directory, and {link} does not exist; add enable: true (or link it by hand) to run {name}");
+
+    /// <summary>Enabling a runit service whose definition directory does not exist would make a dangling link.</summary>
+    public static ProviderException RunitDefinitionMissing(string definition) =>
+        new($"{definition} does not exist; create the service directory (with its run script) before enabling it — a file/directory resource there is required automatically");
+
+    /// <summary>The service was linked into runit's service directory but runsvdir did not start supervising it in time.</summary>
+    public static ProviderException RunitNotSupervised(string name, TimeSpan waited) =>
+        new($"{name} was linked into the service directory but no runsv supervised it after {Seconds(waited)}; is runsvdir running?");
+
     private static string TailOf(ProcessResult result)
     {
         var tail = result.Tail();

@@ -1,0 +1,126 @@
+using Converge.Machine;
+
+namespace Converge.Providers.Service;
+
+/// <summary>
+/// The three service managers as argv: one place that knows how each one starts, stops, enables,
+/// disables, restarts and reloads a service, and which one a host uses by default.
+/// </summary>
+public static class ServiceManagers
+{
+    public const string Runit = "runit";
+    public const string Sysv = "sysv";
+    public const string Systemd = "systemd";
+
+    /// <summary>The managers this build implements.</summary>
+    public static readonly IReadOnlyList<string> All = [Runit, Sysv, Systemd];
+
+    /// <summary>runit's service directory (what runsvdir supervises) and where service definitions live.</summary>
+    public const string RunitServiceDirectory = "/etc/service";
+    public const string RunitSvDirectory = "/etc/sv";
+
+    /// <summary>Where runsvdir may be installed; runit is the default only when one of them exists.</summary>
+    public static readonly IReadOnlyList<string> RunsvdirPaths = ["/usr/bin/runsvdir", "/usr/sbin/runsvdir", "/sbin/runsvdir", "/bin/runsvdir"];
+
+    /// <summary>
+    /// The default manager of a host — the one place this is decided (facts do not reach Parse, so it is
+    /// decided at Read time through the host itself): systemd when PID 1 is systemd (<c>/proc/1/comm</c>);
+    /// else runit when <c>/etc/service</c> or <c>/etc/sv</c> exists and runsvdir is installed; else sysv.
+    /// </summary>
+    public static string Detect(ISystem system)
+    {
+        try
+        {
+            if (system.Stat("/proc/1/comm") is not null &&
+                System.Text.Encoding.UTF8.GetString(system.ReadAllBytes("/proc/1/comm")).Trim() == "systemd")
+                return Systemd;
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        var runitDirectory = system.Stat(RunitServiceDirectory) is not null || system.Stat(RunitSvDirectory) is not null;
+        if (runitDirectory && RunsvdirPaths.Any(p => system.Stat(p) is not null)) return Runit;
+        return Sysv;
+    }
+
+    public static string RunitLink(string name) => $"{RunitServiceDirectory}/{name}";
+    public static string RunitDefinition(string name) => $"{RunitSvDirectory}/{name}";
+    public static string InitScript(string name) => $"/etc/init.d/{name}";
+
+    /// <summary>The read-only status query (systemd's enabled query is <see cref="SystemdIsEnabledArgv"/>).</summary>
+    public static IReadOnlyList<string> StatusArgv(string provider, string name) => provider switch
+    {
+        Runit => ["sv", "status", name],
+        Sysv => [InitScript(name), "status"],
+        Systemd => ["systemctl", "is-active", name],
+        _ => throw Unknown(provider),
+    };
+
+    public static IReadOnlyList<string> SystemdIsEnabledArgv(string name) => ["systemctl", "is-enabled", name];
+
+    public static IReadOnlyList<string> StartArgv(string provider, string name) => provider switch
+    {
+        Runit => ["sv", "up", name],
+        Sysv => [InitScript(name), "start"],
+        Systemd => ["systemctl", "start", name],
+        _ => throw Unknown(provider),
+    };
+
+    public static IReadOnlyList<string> StopArgv(string provider, string name) => provider switch
+    {
+        Runit => ["sv", "down", name],
+        Sysv => [InitScript(name), "stop"],
+        Systemd => ["systemctl", "stop", name],
+        _ => throw Unknown(provider),
+    };
+
+    /// <summary>Enables at boot. sysv: <c>update-rc.d NAME defaults</c> when it has no rc links yet, <c>enable</c> when it has (disabled) ones.</summary>
+    public static IReadOnlyList<string> EnableArgv(string provider, string name, bool hasRcLinks = false) => provider switch
+    {
+        Runit => ["ln", "-s", RunitDefinition(name), RunitLink(name)],
+        Sysv => ["update-rc.d", name, hasRcLinks ? "enable" : "defaults"],
+        Systemd => ["systemctl", "enable", name],
+        _ => throw Unknown(provider),
+    };
+
+    public static IReadOnlyList<string> DisableArgv(string provider, string name) => provider switch
+    {
+        Runit => ["rm", RunitLink(name)],
+        Sysv => ["update-rc.d", name, "disable"],
+        Systemd => ["systemctl", "disable", name],
+        _ => throw Unknown(provider),
+    };
+
+    /// <summary>What a refresh runs: restart (runit: TERM then up, waiting for it) or reload (runit: HUP).</summary>
+    public static IReadOnlyList<string> RefreshArgv(string provider, string name, ServiceRefresh refresh)
+    {
+        var verb = refresh == ServiceRefresh.Reload ? "reload" : "restart";
+        return provider switch
+        {
+            Runit => ["sv", verb, name],
+            Sysv => [InitScript(name), verb],
+            Systemd => ["systemctl", verb, name],
+            _ => throw Unknown(provider),
+        };
+    }
+
+    /// <summary><c>sv status</c> says <c>run: NAME: (pid 123) 4s</c> for a running service.</summary>
+    public static bool RunitStatusIsRunning(string output) => output.StartsWith("run:", StringComparison.Ordinal);
+
+    /// <summary>sysv's S links in the multi-user runlevels mean enabled; any S or K link means update-rc.d knows it.</summary>
+    public static (bool Enabled, bool HasLinks) SysvLinks(Func<string, IReadOnlyList<string>> list, string name)
+    {
+        bool enabled = false, any = false;
+        foreach (var level in new[] { "0", "1", "2", "3", "4", "5", "6", "S" })
+        {
+            foreach (var entry in list($"/etc/rc{level}.d"))
+            {
+                if (entry.Length < 4 || entry[3..] != name || !char.IsAsciiDigit(entry[1]) || !char.IsAsciiDigit(entry[2])) continue;
+                if (entry[0] is 'S' or 'K') any = true;
+                if (entry[0] == 'S' && level is "2" or "3" or "4" or "5") enabled = true;
+            }
+        }
+        return (enabled, any);
+    }
+
+    private static ArgumentOutOfRangeException Unknown(string provider) => new(nameof(provider), provider, "unknown service provider");
+}
