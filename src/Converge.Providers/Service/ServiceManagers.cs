@@ -59,7 +59,7 @@ public static class ServiceManagers
 
     public static IReadOnlyList<string> StartArgv(string provider, string name) => provider switch
     {
-        Runit => ["sv", "up", name],
+        Runit => ["sv", "-v", "up", name],
         Sysv => [InitScript(name), "start"],
         Systemd => ["systemctl", "start", name],
         _ => throw Unknown(provider),
@@ -67,7 +67,7 @@ public static class ServiceManagers
 
     public static IReadOnlyList<string> StopArgv(string provider, string name) => provider switch
     {
-        Runit => ["sv", "down", name],
+        Runit => ["sv", "-v", "down", name],
         Sysv => [InitScript(name), "stop"],
         Systemd => ["systemctl", "stop", name],
         _ => throw Unknown(provider),

@@ -83,7 +83,7 @@ public class ServiceDiffTests
         var changes = _provider.Diff(Spec(("ensure", "running"), ("enable", "true")), new ServiceActual("runit", false, false));
         Show(changes).ShouldBe("""
             enable: false -> true: ln -s /etc/sv/cvg-demo /etc/service/cvg-demo
-            ensure: stopped -> running: sv up cvg-demo
+            ensure: stopped -> running: sv -v up cvg-demo
             """);
     }
 
@@ -92,7 +92,7 @@ public class ServiceDiffTests
     {
         var changes = _provider.Diff(Spec(("ensure", "stopped"), ("enable", "false")), new ServiceActual("runit", true, true));
         Show(changes).ShouldBe("""
-            ensure: running -> stopped: sv down cvg-demo
+            ensure: running -> stopped: sv -v down cvg-demo
             enable: true -> false: rm /etc/service/cvg-demo
             """);
     }
