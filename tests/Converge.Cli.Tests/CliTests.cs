@@ -364,4 +364,61 @@ public class ShippedModuleTests
         plan.ExitCode.ShouldBeOneOf(0, 2);
         plan.Stderr.ShouldBeEmpty();
     }
+
+    [Fact]
+    public void UsersModule_Compiles_PlansWithoutErrors_UnsetKeysAreNotManaged()
+    {
+        using var dir = new TempDir();
+        using var state = new TempDir();
+        dir.Write("site.yaml", """
+            include:
+              - users:
+                  groups:
+                    cvgtest-deploy: { gid: 52000 }
+                    cvgtest-ops: { system: true }
+                  accounts:
+                    cvgtest-deploy:
+                      uid: 52001
+                      groups: [cvgtest-ops]
+                      shell: /bin/bash
+                      keys:
+                        - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICtIywl7umHz0JSzGYhip00SZwQHQTjXLTKmawbnA6J2 one@laptop
+                        - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICtIywl7umHz0JSzGYhip00SZwQHQTjXLTKmawbnA6J2 two@laptop
+                      sudo: "cvgtest-deploy ALL=(root) /usr/bin/true"
+                    cvgtest-admin: { sudo: true }
+                    cvgtest-plain: {}
+                  absent: [cvgtest-gone]
+                  sudo_nopasswd: true
+            """);
+        var validate = ConvergeProcess.Run("validate", dir.Path, "--state-dir", state.Path);
+        validate.ExitCode.ShouldBe(0, validate.ToString());
+        var catalog = ConvergeProcess.Run("catalog", dir.Path, "--state-dir", state.Path);
+        catalog.ExitCode.ShouldBe(0, catalog.ToString());
+        catalog.Stdout.ShouldContain("authorized_key[users:cvgtest-deploy:0]");
+        catalog.Stdout.ShouldContain("authorized_key[users:cvgtest-deploy:1]");
+        catalog.Stdout.ShouldContain("cvgtest-admin ALL=(ALL:ALL) NOPASSWD: ALL");
+        catalog.Stdout.ShouldContain("visudo -cf %");
+        var plan = ConvergeProcess.Run("apply", "--noop", dir.Path, "--state-dir", state.Path);
+        plan.ExitCode.ShouldBe(2, plan.ToString());
+        plan.Stderr.ShouldBeEmpty();
+        plan.Stdout.ShouldContain("groupadd --gid 52000 cvgtest-deploy");
+        plan.Stdout.ShouldContain("useradd --uid 52001 --gid cvgtest-deploy --groups cvgtest-ops --create-home --shell /bin/bash cvgtest-deploy",
+            customMessage: "a group named like the account becomes its primary group");
+        plan.Stdout.ShouldContain("useradd --create-home cvgtest-plain", customMessage: "keys not given are not managed");
+        plan.Stdout.ShouldNotContain("sudoers.d/cvgtest-plain", customMessage: "no sudo and no file: nothing to remove");
+    }
+
+    [Fact]
+    public void UsersModule_UnknownAccountKey_IsAnErrorWithDidYouMean()
+    {
+        using var dir = new TempDir();
+        using var state = new TempDir();
+        dir.Write("site.yaml", """
+            include:
+              - users: { accounts: { bob: { shel: /bin/sh } } }
+            """);
+        var validate = ConvergeProcess.Run("validate", dir.Path, "--state-dir", state.Path);
+        validate.ExitCode.ShouldNotBe(0);
+        (validate.Stdout + validate.Stderr).ShouldContain("has no member 'shel'; did you mean 'shell'?");
+    }
 }

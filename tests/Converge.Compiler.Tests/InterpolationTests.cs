@@ -29,6 +29,38 @@ public class InterpolationTests
     }
 
     [Fact]
+    public void Compile_WholeExpressionThatIsNull_IsYamlNull_AlsoThroughVars()
+    {
+        using var repo = new TempRepo().Write("site.yaml", """
+            vars:
+              m: "{{ { a: 1, b: null } }}"
+            resources:
+              - file: /etc/x
+                owner: "{{ vars.m.b }}"
+                mode: "{{ null }}"
+                content: "b={{ vars.m.b }}"
+            """);
+        var r = repo.Compile().ShouldSucceed().Resources.Single();
+        ((ScalarValue)r.Properties["owner"]).IsNull.ShouldBeTrue();
+        ((ScalarValue)r.Properties["mode"]).IsNull.ShouldBeTrue();
+        r.Text("content").ShouldBe("b=");
+    }
+
+    [Fact]
+    public void Compile_IndexerWithMissingName_SuggestsMember()
+    {
+        using var repo = new TempRepo().Write("site.yaml", """
+            vars:
+              known: { shell: 1 }
+            resources:
+              - file: /etc/x
+                content: "{{ $f = 'shel'; vars.known[$f] }}"
+            """);
+        var d = repo.Compile().ShouldFailWith(CompilerCodes.ExpressionError);
+        d.Message.ShouldContain("'vars.known' has no member 'shel'; did you mean 'shell'?");
+    }
+
+    [Fact]
     public void Compile_SingleExpressionWithTrailingNewline_KeepsTheNewline()
     {
         using var repo = new TempRepo().Write("site.yaml", """

@@ -250,6 +250,11 @@ internal sealed partial class Interpolator
             message = $"undefined variable '{name}'{Suggest.DidYouMean(name, Scope.GlobalNames)}; "
                       + "the variables are facts, vars, params, secrets, node (and item, key inside for_each)";
         }
+        else if (MissingIndex().IsMatch(e.OriginalMessage) && Tracker.LastMiss is var (ipath, imember, icandidates))
+        {
+            // map[name] with a name the map lacks; Scriban's message names the index expression, not its value.
+            message = $"'{ipath}' has no member '{imember}'{Suggest.DidYouMean(imember, icandidates)}";
+        }
         else if (MissingMember().Match(e.OriginalMessage) is { Success: true } mm)
         {
             var name = mm.Groups[1].Value;
@@ -289,6 +294,9 @@ internal sealed partial class Interpolator
 
     [GeneratedRegex(@"^Cannot get member with name (.+?)\.?$")]
     private static partial Regex MissingMember();
+
+    [GeneratedRegex(@"^Cannot access target `.+` with an indexer")]
+    private static partial Regex MissingIndex();
 
     [GeneratedRegex("^The variable or function `(.+)` was not found")]
     private static partial Regex UndefinedVariable();

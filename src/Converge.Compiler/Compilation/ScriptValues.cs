@@ -119,7 +119,9 @@ internal static class ScriptValues
         switch (result)
         {
             case null:
-                return new ScalarValue(span, "", Quoted: true, sensitive);
+                // YAML null, as if written without a value: a property set to "{{ item.uid }}" where
+                // item.uid is null is not set, and a var or param holding null reads as null again.
+                return new ScalarValue(span, "", Quoted: false, sensitive);
             case string s:
                 return new ScalarValue(span, s, Quoted: true, sensitive);
             case IList list:
