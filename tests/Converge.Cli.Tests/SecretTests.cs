@@ -66,4 +66,17 @@ public class SecretTests
             if (!file.StartsWith(Path.Combine(state.Path, "bucket") + "/", StringComparison.Ordinal))
                 File.ReadAllText(file).ShouldNotContain(Secret, customMessage: file);
     }
+
+    [Fact]
+    public void Catalog_LiteralPasswordHash_IsRedactedLikeInPlans()
+    {
+        using var dir = new TempDir();
+        using var state = new TempDir();
+        const string hash = "$6$saltsalt$" + "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789./abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP";
+        dir.Write("site.yaml", "resources:\n  - user: deploy\n    password: '" + hash + "'\n");
+        var catalog = ConvergeProcess.Run("catalog", dir.Path, "--state-dir", state.Path);
+        catalog.ExitCode.ShouldBe(0, catalog.ToString());
+        catalog.Stdout.ShouldNotContain("saltsalt");
+        catalog.Stdout.ShouldContain("\"password\": \"(redacted)\"");
+    }
 }

@@ -20,7 +20,11 @@ public static class CatalogJson
     /// module, properties, require, before, notify, subscribe, tags, sensitive, noop } ] }</c>, resources
     /// in declaration order, scalar values as strings, lists as arrays, maps as objects.
     /// </summary>
-    public static string Write(ResourceCatalog catalog)
+    /// <param name="alwaysSensitive">
+    /// Properties a resource type treats as sensitive whatever their source (a user's password hash),
+    /// by resource id and property name; the compiler cannot know them, the providers do.
+    /// </param>
+    public static string Write(ResourceCatalog catalog, Func<ResourceId, string, bool>? alwaysSensitive = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         using var stream = new MemoryStream();
@@ -38,14 +42,14 @@ public static class CatalogJson
             foreach (var m in catalog.Modules) w.WriteStringValue(m);
             w.WriteEndArray();
             w.WriteStartArray("resources");
-            foreach (var r in catalog.Resources) WriteResource(w, r);
+            foreach (var r in catalog.Resources) WriteResource(w, r, alwaysSensitive);
             w.WriteEndArray();
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
     }
 
-    private static void WriteResource(Utf8JsonWriter w, CatalogResource r)
+    private static void WriteResource(Utf8JsonWriter w, CatalogResource r, Func<ResourceId, string, bool>? alwaysSensitive)
     {
         w.WriteStartObject();
         w.WriteString("id", r.Id.ToString());
@@ -58,7 +62,7 @@ public static class CatalogJson
         foreach (var (key, value) in r.Properties)
         {
             w.WritePropertyName(key);
-            WriteValue(w, value, r.Sensitive);
+            WriteValue(w, value, r.Sensitive || (alwaysSensitive?.Invoke(r.Id, key) ?? false));
         }
         w.WriteEndObject();
         WriteRefs(w, "require", r.Require);
