@@ -73,7 +73,10 @@ public static class ServiceManagers
         _ => throw Unknown(provider),
     };
 
-    /// <summary>Enables at boot. sysv: <c>update-rc.d NAME defaults</c> when it has no rc links yet, <c>enable</c> when it has (disabled) ones.</summary>
+    /// <summary>
+    /// Enables at boot. sysv: <c>update-rc.d NAME enable</c> when it has (disabled) links in the levels that
+    /// toggles (rc2–5.d, rcS.d), <c>defaults</c> otherwise.
+    /// </summary>
     public static IReadOnlyList<string> EnableArgv(string provider, string name, bool hasRcLinks = false) => provider switch
     {
         Runit => ["ln", "-s", RunitDefinition(name), RunitLink(name)],
@@ -81,6 +84,14 @@ public static class ServiceManagers
         Systemd => ["systemctl", "enable", name],
         _ => throw Unknown(provider),
     };
+
+    /// <summary>
+    /// Removes every rc link of a sysv service (<c>update-rc.d -f NAME remove</c>): run before <c>defaults</c>
+    /// when only stray links are left (K links in rc0/1/6.d, none in rc2–5.d), which <c>enable</c> refuses
+    /// ("no runlevel symlinks to modify") and <c>defaults</c> leaves alone (it never touches a service that
+    /// has any link).
+    /// </summary>
+    public static IReadOnlyList<string> SysvRemoveLinksArgv(string name) => ["update-rc.d", "-f", name, "remove"];
 
     public static IReadOnlyList<string> DisableArgv(string provider, string name) => provider switch
     {
@@ -106,20 +117,27 @@ public static class ServiceManagers
     /// <summary><c>sv status</c> says <c>run: NAME: (pid 123) 4s</c> for a running service.</summary>
     public static bool RunitStatusIsRunning(string output) => output.StartsWith("run:", StringComparison.Ordinal);
 
-    /// <summary>sysv's S links in the multi-user runlevels mean enabled; any S or K link means update-rc.d knows it.</summary>
-    public static (bool Enabled, bool HasLinks) SysvLinks(Func<string, IReadOnlyList<string>> list, string name)
+    /// <summary>
+    /// sysv's links of <paramref name="name"/>: enabled = an S link in the multi-user levels (rc2–5.d);
+    /// <c>HasLinks</c> = an S or K link where <c>update-rc.d enable</c>/<c>disable</c> toggle them (rc2–5.d,
+    /// rcS.d); <c>HasStrayLinks</c> = links only elsewhere (rc0/1/6.d), which neither <c>enable</c> nor
+    /// <c>defaults</c> can turn into an enabled service.
+    /// </summary>
+    public static (bool Enabled, bool HasLinks, bool HasStrayLinks) SysvLinks(Func<string, IReadOnlyList<string>> list, string name)
     {
-        bool enabled = false, any = false;
+        bool enabled = false, toggleable = false, any = false;
         foreach (var level in new[] { "0", "1", "2", "3", "4", "5", "6", "S" })
         {
             foreach (var entry in list($"/etc/rc{level}.d"))
             {
                 if (entry.Length < 4 || entry[3..] != name || !char.IsAsciiDigit(entry[1]) || !char.IsAsciiDigit(entry[2])) continue;
-                if (entry[0] is 'S' or 'K') any = true;
+                if (entry[0] is not ('S' or 'K')) continue;
+                any = true;
+                if (level is "2" or "3" or "4" or "5" or "S") toggleable = true;
                 if (entry[0] == 'S' && level is "2" or "3" or "4" or "5") enabled = true;
             }
         }
-        return (enabled, any);
+        return (enabled, toggleable, any && !toggleable);
     }
 
     private static ArgumentOutOfRangeException Unknown(string provider) => new(nameof(provider), provider, "unknown service provider");

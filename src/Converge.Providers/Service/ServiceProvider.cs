@@ -121,8 +121,8 @@ public sealed partial class ServiceProvider : ResourceProvider<ServiceSpec, Serv
                     var status = await RunAsync(system, ServiceManagers.StatusArgv(provider, spec.Name), ct).ConfigureAwait(false);
                     running = status.ExitCode == 0;
                 }
-                var (enabled, links) = ServiceManagers.SysvLinks(d => system.Stat(d) is null ? [] : system.ListDirectory(d), spec.Name);
-                actual = new ServiceActual(provider, running, enabled, links);
+                var (enabled, links, stray) = ServiceManagers.SysvLinks(d => system.Stat(d) is null ? [] : system.ListDirectory(d), spec.Name);
+                actual = new ServiceActual(provider, running, enabled, links, stray);
                 break;
             }
             default:
@@ -144,7 +144,7 @@ public sealed partial class ServiceProvider : ResourceProvider<ServiceSpec, Serv
     /// </remarks>
     public override IReadOnlyList<Change> Diff(ServiceSpec spec, ServiceActual actual)
     {
-        Change? ensure = null, enable = null;
+        Change? ensure = null, enable = null, removeStray = null;
         if (spec.Ensure is { } wanted && (wanted == ServiceEnsure.Running) != actual.Running)
             ensure = wanted == ServiceEnsure.Running
                 ? new Change("ensure", "stopped", "running", ServiceManagers.StartArgv(actual.Provider, spec.Name))
@@ -153,14 +153,19 @@ public sealed partial class ServiceProvider : ResourceProvider<ServiceSpec, Serv
             enable = enabled
                 ? new Change("enable", "false", "true", ServiceManagers.EnableArgv(actual.Provider, spec.Name, actual.HasRcLinks))
                 : new Change("enable", "true", "false", ServiceManagers.DisableArgv(actual.Provider, spec.Name));
-        var changes = new List<Change>(2);
+        // sysv with only stray links (rc0/1/6.d): update-rc.d enable refuses and defaults does nothing, so remove them first.
+        if (enable is { To: "true" } && actual is { Provider: ServiceManagers.Sysv, HasRcLinks: false, HasStrayRcLinks: true })
+            removeStray = new Change("enable", "false", "true", ServiceManagers.SysvRemoveLinksArgv(spec.Name));
+        var changes = new List<Change>(3);
         if (spec.Ensure == ServiceEnsure.Stopped)
         {
             if (ensure is not null) changes.Add(ensure);
+            if (removeStray is not null) changes.Add(removeStray);
             if (enable is not null) changes.Add(enable);
         }
         else
         {
+            if (removeStray is not null) changes.Add(removeStray);
             if (enable is not null) changes.Add(enable);
             if (ensure is not null) changes.Add(ensure);
         }

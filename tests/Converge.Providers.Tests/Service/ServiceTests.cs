@@ -115,6 +115,12 @@ public class ServiceDiffTests
         // Disabled earlier: the K links exist, so enable (defaults would do nothing).
         Show(_provider.Diff(Spec(("enable", "true")), new ServiceActual("sysv", false, false, HasRcLinks: true)))
             .ShouldBe("enable: false -> true: update-rc.d cvg-demo enable");
+        // Only stray K links in rc0/1/6.d: enable refuses them and defaults keeps them, so remove first.
+        Show(_provider.Diff(Spec(("enable", "true"), ("ensure", "running")), new ServiceActual("sysv", false, false, HasStrayRcLinks: true))).ShouldBe("""
+            enable: false -> true: update-rc.d -f cvg-demo remove
+            enable: false -> true: update-rc.d cvg-demo defaults
+            ensure: stopped -> running: /etc/init.d/cvg-demo start
+            """);
         Show(_provider.Diff(Spec(("ensure", "stopped"), ("enable", "false")), new ServiceActual("sysv", true, true))).ShouldBe("""
             ensure: running -> stopped: /etc/init.d/cvg-demo stop
             enable: true -> false: update-rc.d cvg-demo disable
@@ -163,10 +169,13 @@ public class ServiceDiffTests
             ["/etc/rc0.d"] = ["K01cvg-demo"],
         };
         IReadOnlyList<string> List(string d) => dirs.GetValueOrDefault(d, []);
-        ServiceManagers.SysvLinks(List, "cvg-demo").ShouldBe((true, true));
+        ServiceManagers.SysvLinks(List, "cvg-demo").ShouldBe((true, true, false));
         dirs["/etc/rc2.d"] = ["K01cvg-demo"];
-        ServiceManagers.SysvLinks(List, "cvg-demo").ShouldBe((false, true));
-        ServiceManagers.SysvLinks(List, "nginx").ShouldBe((false, false));
+        ServiceManagers.SysvLinks(List, "cvg-demo").ShouldBe((false, true, false));
+        ServiceManagers.SysvLinks(List, "nginx").ShouldBe((false, false, false));
+        // Only the stop levels' K links left: stray, nothing update-rc.d enable could toggle.
+        dirs["/etc/rc2.d"] = ["S01other"];
+        ServiceManagers.SysvLinks(List, "cvg-demo").ShouldBe((false, false, true));
     }
 }
 
