@@ -25,15 +25,8 @@ public partial class ServiceSystemTests(ITestOutputHelper output)
             enable: true
         """;
 
-    private static async Task<ConvergeRun> Run(ThrowawayHost host, bool noop, int expectedExit, bool json = true)
-    {
-        var args = new List<string> { "apply", Site };
-        if (json) args.Add("--json");
-        if (noop) args.Add("--noop");
-        var run = await host.ConvergeAsync(args);
-        run.ExitCode.ShouldBe(expectedExit, run.ToString());
-        return run;
-    }
+    private static Task<ConvergeRun> Run(ThrowawayHost host, bool noop, int expectedExit, bool json = true)
+        => host.ApplyAsync(Site, noop, expectedExit, json);
 
     /// <summary>The pid runit reports for cvg-demo, or null when it is not running.</summary>
     private static async Task<int?> Pid(ThrowawayHost host)

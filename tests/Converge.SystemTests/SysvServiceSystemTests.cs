@@ -62,15 +62,8 @@ public sealed class SysvServiceSystemTests(ITestOutputHelper output)
             enable: true
         """;
 
-    private static async Task<ConvergeRun> Run(ThrowawayHost host, bool noop, int expectedExit, bool json = true)
-    {
-        var args = new List<string> { "apply", Site };
-        if (json) args.Add("--json");
-        if (noop) args.Add("--noop");
-        var run = await host.ConvergeAsync(args);
-        run.ExitCode.ShouldBe(expectedExit, run.ToString());
-        return run;
-    }
+    private static Task<ConvergeRun> Run(ThrowawayHost host, bool noop, int expectedExit, bool json = true)
+        => host.ApplyAsync(Site, noop, expectedExit, json);
 
     private static async Task InstallInitScript(ThrowawayHost host)
     {
