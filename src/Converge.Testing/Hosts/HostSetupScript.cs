@@ -44,7 +44,11 @@ internal static class HostSetupScript
 
         // Fresh proc for the new pid namespace. /proc/sys is read-only: the host shares the machine's kernel.
         s.AppendLine($"mount -t proc -o nosuid,nodev,noexec proc {m}/proc");
-        s.AppendLine($"mount --bind {m}/proc/sys {m}/proc/sys\nmount -o remount,bind,ro {m}/proc/sys");
+        s.AppendLine($"mount --bind {m}/proc/sys {m}/proc/sys");
+        // Except /proc/sys/net in a private network namespace: those sysctls are the host's own. Bound
+        // before /proc/sys turns read-only, so this mount keeps read-write.
+        if (options.PrivateNetwork) s.AppendLine($"mount --bind {m}/proc/sys/net {m}/proc/sys/net\nip link set lo up");
+        s.AppendLine($"mount -o remount,bind,ro {m}/proc/sys");
         s.AppendLine($"mount -t sysfs -o ro,nosuid,nodev,noexec sysfs {m}/sys");
 
         // A minimal /dev: character devices a Debian userland needs, its own devpts, no block devices.
