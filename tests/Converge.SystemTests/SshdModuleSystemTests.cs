@@ -45,6 +45,8 @@ public class SshdModuleSystemTests(ITestOutputHelper output)
         await DebCache.InstallAsync(host, "openssh-server");
         (await Pid(host)).ShouldBeNull("policy-rc.d kept the package from starting sshd");
         await host.WriteFileAsync(Site + "/site.yaml", Manifest(120));
+        // Why the module manages /run/sshd: sshd -t needs it, and only the service's start creates it.
+        (await host.RunAsync(["/usr/sbin/sshd", "-t"])).Stderr.ShouldContain("Missing privilege separation directory: /run/sshd");
 
         var noop = await host.ApplyAsync(Site, noop: true, expectedExit: 2, json: false);
         output.WriteLine(noop.Stdout);
