@@ -86,6 +86,11 @@ public class SshdModuleSystemTests(ITestOutputHelper output)
 
         // A param change: the file changes, its notify restarts sshd (a new pid) with the new value.
         await host.WriteFileAsync(Site + "/site.yaml", Manifest(60));
+        var pending = await host.ApplyAsync(Site, noop: true, expectedExit: 2, json: false);
+        output.WriteLine(pending.Stdout);
+        pending.Stdout.ShouldContain("-ClientAliveInterval 120\n      +ClientAliveInterval 60");
+        pending.Stdout.ShouldContain("would refresh (notified by file[/etc/ssh/sshd_config])\n      $ /etc/init.d/ssh restart");
+        (await Pid(host)).ShouldBe(pid, "--noop restarts nothing");
         var changedRun = await host.ApplyAsync(Site, noop: false, expectedExit: 2);
         ConvergenceKit.Changes(changedRun).Keys.ShouldBe(["file[/etc/ssh/sshd_config]", "service[ssh]"]);
         ConvergenceKit.Changes(changedRun)["service[ssh]"].ShouldEndWith("+refresh");
