@@ -38,6 +38,10 @@ internal static class HostSetupScript
         // Every step is a line of its own: under `set -e`, a failure inside `a && b` (before its last
         // command) would be ignored and leave a half-built host.
         s.AppendLine("set -eu");
+        // A private network namespace: the script re-execs itself under `unshare --net` (no fork: the same
+        // process, still the host's pid 1), so the namespace is pid 1's and goes with it, whatever launched it.
+        if (options.PrivateNetwork)
+            s.AppendLine("[ \"${1:-}\" = in-netns ] || exec unshare --net /bin/bash --norc --noprofile \"$0\" in-netns");
         // The machine's /proc is still mounted here, so /proc/self names this process in the machine's pid namespace.
         s.AppendLine("cd -P /proc/self\nouter=${PWD#/proc/}\ncd /");
         s.AppendLine($"mount -t overlay overlay -o lowerdir=/,upperdir={Quote(layout.Upper)},workdir={Quote(layout.Work)} {m}");

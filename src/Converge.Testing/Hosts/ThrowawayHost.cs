@@ -74,7 +74,7 @@ public sealed class ThrowawayHost : IDisposable, IAsyncDisposable
         try
         {
             File.WriteAllText(layout.SetupScript, HostSetupScript.Generate(layout, options, convergeDirectory));
-            launcher = Process.Start(LaunchCommand(layout, options)) ?? throw new HostStartException("unshare did not start");
+            launcher = Process.Start(LaunchCommand(layout)) ?? throw new HostStartException("unshare did not start");
             var stderr = launcher.StandardError.ReadToEndAsync();
             var ready = launcher.StandardOutput.ReadLineAsync();
             if (!ready.Wait(options.StartTimeout))
@@ -241,8 +241,8 @@ public sealed class ThrowawayHost : IDisposable, IAsyncDisposable
 
     // The whole host in one process: new namespaces, then the generated setup, which execs init as pid 1.
     // --kill-child ties the host's life to this launcher: if the test process dies, so does the host.
-    // PrivateNetwork adds --net: the namespace belongs to pid 1 and goes with it (no `ip netns` name to clean up).
-    private static ProcessStartInfo LaunchCommand(HostLayout layout, HostOptions options)
+    // (A network namespace will be entered here first: nsenter --net=/run/netns/NAME unshare ...)
+    private static ProcessStartInfo LaunchCommand(HostLayout layout)
     {
         var psi = new ProcessStartInfo("unshare")
         {
@@ -251,10 +251,8 @@ public sealed class ThrowawayHost : IDisposable, IAsyncDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { "--mount", "--uts", "--ipc", "--pid", "--fork", "--kill-child", "--propagation", "private" })
-            psi.ArgumentList.Add(a);
-        if (options.PrivateNetwork) psi.ArgumentList.Add("--net");
-        foreach (var a in new[] { "/bin/bash", "--norc", "--noprofile", layout.SetupScript })
+        foreach (var a in new[] { "--mount", "--uts", "--ipc", "--pid", "--fork", "--kill-child", "--propagation", "private",
+                     "/bin/bash", "--norc", "--noprofile", layout.SetupScript })
             psi.ArgumentList.Add(a);
         psi.Environment.Clear();
         foreach (var (k, v) in BaseEnvironment) psi.Environment[k] = v;
