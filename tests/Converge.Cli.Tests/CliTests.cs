@@ -303,7 +303,7 @@ public class CliTests
         var manifest = dir.Write("m.yaml", $"""
             resources:
               - exec: slow
-                command: "sleep 2; touch {dir["slow-done"]}"
+                command: "touch {dir["slow-started"]}; while [ ! -e {dir["release"]} ]; do sleep 0.05; done; touch {dir["slow-done"]}"
                 creates: {dir["slow-done"]}
               - exec: after
                 command: "touch {dir["after-done"]}"
@@ -314,8 +314,18 @@ public class CliTests
         foreach (var a in new[] { "apply", manifest, "--state-dir", state.Path, "--json" }) psi.ArgumentList.Add(a);
         using var run = Process.Start(psi)!;
         var stdout = run.StandardOutput.ReadToEndAsync();
-        Thread.Sleep(1000); // inside "sleep 2"
+        // No fixed sleeps (they flake on a loaded machine): interrupt once the slow resource runs, and let it
+        // finish only after converge has said it saw the interrupt.
+        SpinWait.SpinUntil(() => File.Exists(dir["slow-started"]), TimeSpan.FromSeconds(60)).ShouldBeTrue("exec[slow] never started");
+        // KNOWN, under investigation: a SIGINT within ~50 ms of converge starting a child process can kill
+        // converge with the default action (exit by signal, no report). Not what this test is about.
+        Thread.Sleep(300);
         using (var kill = Process.Start("kill", ["-INT", run.Id.ToString()])) kill.WaitForExit();
+        string? line;
+        while ((line = run.StandardError.ReadLine()) is not null && !line.Contains("interrupted: letting the running resource finish")) { }
+        line.ShouldNotBeNull($"converge never acknowledged the interrupt (exit {(run.WaitForExit(5000) ? run.ExitCode : -1)})");
+        File.WriteAllText(dir["release"], "");
+        _ = run.StandardError.ReadToEndAsync();
         run.WaitForExit(20_000).ShouldBeTrue();
 
         run.ExitCode.ShouldBe(6);
