@@ -119,7 +119,12 @@ async Task RunTool(Tool tool)
     if (tool.Name == "converge")
     {
         var verbose = await host.RunAsync([.. tool.Command, "-v"], tool.Environment, timeout: TimeSpan.FromMinutes(10));
-        profile = verbose.Stdout.Trim() + "\n" + verbose.Stderr.Trim();
+        // The phase lines only; the per-resource lines ("user[bu01] unchanged in 0.4 ms") are summed per type.
+        var lines = (verbose.Stdout + "\n" + verbose.Stderr).Split('\n');
+        var perType = lines.Select(l => ResourceTime().Match(l)).Where(m => m.Success)
+            .GroupBy(m => m.Groups[1].Value)
+            .Select(g => $"  {g.Key}: {g.Count()} resources, sum of their times {g.Sum(m => double.Parse(m.Groups[2].Value)):0.0} ms");
+        profile = string.Join('\n', lines.Where(l => l.Contains(" DBG ") && !ResourceTime().IsMatch(l) || l.Contains(" resources: ")).Concat(perType));
     }
 }
 
@@ -216,6 +221,12 @@ static double Median(IEnumerable<double> values)
 
 static string CpuModel() =>
     File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown CPU";
+
+partial class Program
+{
+    [System.Text.RegularExpressions.GeneratedRegex(@" DBG ([a-z_]+)\[[^\]]*\] unchanged in ([0-9.]+) ms")]
+    private static partial System.Text.RegularExpressions.Regex ResourceTime();
+}
 
 /// <summary>One timed run.</summary>
 sealed record Row(string Tool, string Scenario, int Run, double Wall, double Cpu, double RssMb, int Exit, Reported Reported, string Load)
