@@ -96,10 +96,10 @@ async Task RunTool(Tool tool)
     if (state != expected)
     {
         first.Note = "state differs from the workload";
-        throw new InvalidOperationException($"after the first apply the host's state is not the workload's:\n{FirstDifference(expected, state)}");
+        throw new InvalidOperationException($"after the first apply the host's state is not the workload's (log kept: {KeepLog(first)}):\n{FirstDifference(expected, state)}");
     }
     if (!first.Reported.ExitOk || first.Reported.Failed != 0 || first.Reported.Changed <= 0)
-        throw new InvalidOperationException($"first apply: exit {first.Exit}, reported {first.Reported} (log kept: {first.Log})");
+        throw new InvalidOperationException($"first apply: exit {first.Exit}, reported {first.Reported} (log kept: {KeepLog(first)})");
 
     for (var k = 1; k <= repeat; k++)
     {
@@ -111,7 +111,7 @@ async Task RunTool(Tool tool)
         {
             run.Note = run.Untouched ? $"reported {run.Reported}" : "files changed on a no-op run";
             throw new InvalidOperationException($"no-op run {k} is not a no-op: exit {run.Exit}, reported {run.Reported}, " +
-                $"files untouched: {run.Untouched} (log kept: {run.Log})\n{FirstDifference(before, after)}");
+                $"files untouched: {run.Untouched} (log kept: {KeepLog(run)})\n{FirstDifference(before, after)}");
         }
     }
 
@@ -138,20 +138,22 @@ async Task<Row> Measure(ThrowawayHost host, Tool tool, string scenario, int k)
         timeout: TimeSpan.FromMinutes(30));
     var fields = File.ReadAllLines(host.Path(timeFile))[^1].Split(' ');
     var output = result.Stdout + "\n" + result.Stderr;
-    var log = Path.Combine(Path.GetTempPath(), $"system-bench-{tool.Name}-{scenario}-{k}.log");
     var row = new Row(tool.Name, scenario, k, double.Parse(fields[0]), double.Parse(fields[1]) + double.Parse(fields[2]),
-        long.Parse(fields[3]) / 1024.0, result.ExitCode, tool.Report(result.ExitCode, output), load) { Log = log };
+        long.Parse(fields[3]) / 1024.0, result.ExitCode, tool.Report(result.ExitCode, output), load) { Output = output };
     rows.Add(row);
-    if (!row.Reported.ExitOk || row.Reported.Failed != 0 || !row.Reported.Parsed)
-    {
-        // Kept for the reader; everything else lives and dies with the host.
-        Directory.CreateDirectory(Path.Combine(results!, "tmp"));
-        row.Log = Path.Combine(results!, "tmp", Path.GetFileName(log));
-        File.WriteAllText(row.Log, output);
-    }
     Console.Error.WriteLine($"{tool.Name,-9} {scenario,-6} {k,2}  {row.Wall,7:0.00} s  {row.Cpu,7:0.00} cpu-s  {row.RssMb,5:0} MB  " +
                             $"exit {row.Exit}  changed {row.Reported.Changed}  load {load}");
     return row;
+}
+
+// A failed run's output is kept for the reader; everything else lives and dies with the host.
+string KeepLog(Row row)
+{
+    var dir = Path.Combine(results!, "tmp");
+    Directory.CreateDirectory(dir);
+    var path = Path.Combine(dir, $"system-{row.Tool}-{row.Scenario}-{row.Run}.log");
+    File.WriteAllText(path, row.Output);
+    return path;
 }
 
 static void Check(HostCommandResult result, string what)
@@ -234,5 +236,5 @@ sealed record Row(string Tool, string Scenario, int Run, double Wall, double Cpu
     public bool Untouched { get; set; } = true;
     public string UntouchedText => Scenario == "noop" ? (Untouched ? "yes" : "NO") : "";
     public string Note { get; set; } = "";
-    public string Log { get; set; } = "";
+    public string Output { get; init; } = "";
 }
