@@ -1,3 +1,4 @@
+using Converge.Testing;
 using Xunit.Abstractions;
 
 namespace Converge.SystemTests;
@@ -70,6 +71,31 @@ public class AuthorizedKeyKitTests(AuthorizedKeyKitHost fixture, ITestOutputHelp
             DriftShows = [$"-ssh-ed25519 {Blob} put back"],
         },
     ];
+
+    [Fact]
+    public async Task Key_OfUserWhoseHomeMovesInTheSameRun_LandsInTheNewHome()
+    {
+        var host = fixture.Host;
+        (await host.ShAsync("useradd --create-home ka-mv")).ExitCode.ShouldBe(0);
+        await host.WriteFileAsync("/root/kit/home-moves/site.yaml", $"""
+            resources:
+              - user: ka-mv
+                home: /srv/ka-mv
+                managehome: true
+              - authorized_key: ka-mv-key
+                user: ka-mv
+                key: ssh-ed25519 {Blob} ka@mv
+            """);
+        string[] args = ["apply", "/root/kit/home-moves", "--state-dir", "/var/lib/converge-kit/home-moves", "--json"];
+        var plan = await host.ConvergeAsync([.. args, "--noop"]);
+        plan.ExitCode.ShouldBe(2, plan.ToString());
+        ConvergenceKit.Statuses(plan)["authorized_key[ka-mv-key]"].ShouldBe("unknown", "its home is about to change");
+        var apply = await host.ConvergeAsync(args);
+        apply.ExitCode.ShouldBe(2, apply.ToString());
+        (await host.ShAsync("cat /srv/ka-mv/.ssh/authorized_keys; stat -c '%a %U' /srv/ka-mv/.ssh /srv/ka-mv/.ssh/authorized_keys; test -e /home/ka-mv || echo old-gone")).Stdout
+            .ShouldBe($"ssh-ed25519 {Blob} ka@mv\n700 ka-mv\n600 ka-mv\nold-gone\n");
+        (await host.ConvergeAsync([.. args, "--noop"])).ExitCode.ShouldBe(0);
+    }
 
     public static TheoryData<string> Cases => new(All.Select(c => c.Name));
 

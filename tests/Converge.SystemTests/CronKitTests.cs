@@ -1,3 +1,4 @@
+using Converge.Testing;
 using Converge.Testing.Hosts;
 using Xunit.Abstractions;
 
@@ -108,6 +109,33 @@ public class CronKitTests(CronKitHost fixture, ITestOutputHelper output) : IClas
             DriftShows = ["-@daily root /bin/gone"],
         },
     ];
+
+    [Fact]
+    public async Task Crontab_OfUserCreatedInTheSameRun_UnknownInNoop_ThenConverges()
+    {
+        var host = fixture.Host;
+        await host.WriteFileAsync("/root/kit/same-run/site.yaml", """
+            resources:
+              - user: kc-new
+              - cron: kc-new-job
+                user: kc-new
+                schedule: "@daily"
+                command: /bin/new
+            """);
+        string[] args = ["apply", "/root/kit/same-run", "--state-dir", "/var/lib/converge-kit/same-run", "--json"];
+        var plan = await host.ConvergeAsync([.. args, "--noop"]);
+        plan.ExitCode.ShouldBe(2, plan.ToString());
+        // The crontab of a user that does not exist yet cannot be read: --noop says so instead of failing.
+        ConvergenceKit.Statuses(plan).ShouldBe(new Dictionary<string, string> { ["user[kc-new]"] = "would-change", ["cron[kc-new-job]"] = "unknown" });
+        (await host.RunAsync(["getent", "passwd", "kc-new"])).ExitCode.ShouldBe(2, "--noop created nothing");
+
+        var apply = await host.ConvergeAsync(args);
+        apply.ExitCode.ShouldBe(2, apply.ToString());
+        ConvergenceKit.Statuses(apply).Values.ShouldAllBe(s => s == "changed");
+        (await host.RunAsync(["crontab", "-l", "-u", "kc-new"])).Stdout.ShouldBe("# converge: cron[kc-new-job]\n@daily /bin/new\n");
+        var replan = await host.ConvergeAsync([.. args, "--noop"]);
+        replan.ExitCode.ShouldBe(0, replan.ToString());
+    }
 
     public static TheoryData<string> Cases => new(All.Select(c => c.Name));
 
