@@ -123,6 +123,26 @@ public class UserKitTests(UserKitHost fixture, ITestOutputHelper output) : IClas
             Drift = "gpasswd --add ku-gexact kge-hand",
             DriftShows = ["$ usermod --groups kge-a,kge-b ku-gexact"],
         },
+        new("groups-exact-none")
+        {
+            Setup = "groupadd kgn-a && groupadd kgn-b && useradd --groups kgn-a,kgn-b ku-gnone",
+            Site = "resources:\n  - user: ku-gnone\n    groups: []\n    membership: exact\n",
+            Shows = ["groups: kgn-a,kgn-b → (none)", "$ usermod --groups '' ku-gnone"],
+            Probe = "id -nG ku-gnone",
+            Expected = "ku-gnone\n",
+            Drift = "gpasswd --add ku-gnone kgn-b",
+            DriftShows = ["$ usermod --groups '' ku-gnone"],
+        },
+        new("comment-utf8")
+        {
+            Setup = "useradd ku-utf8",
+            Site = "resources:\n  - user: ku-utf8\n    comment: José Müller\n",
+            Shows = ["$ usermod --comment 'José Müller' ku-utf8"],
+            Probe = "getent passwd ku-utf8 | cut -d: -f5",
+            Expected = "José Müller\n",
+            Drift = "usermod --comment 'Jose Mueller' ku-utf8",
+            DriftShows = ["comment: Jose Mueller → José Müller"],
+        },
         new("system-user")
         {
             Site = "resources:\n  - user: ku-sys\n    system: true\n",
