@@ -97,6 +97,30 @@ public class AuthorizedKeyKitTests(AuthorizedKeyKitHost fixture, ITestOutputHelp
         (await host.ConvergeAsync([.. args, "--noop"])).ExitCode.ShouldBe(0);
     }
 
+    [Fact]
+    public async Task Key_OfUserWithoutHomeDirectory_FailsInNoopAndApply_NamingTheHome()
+    {
+        var host = fixture.Host;
+        (await host.ShAsync("useradd ka-nohome")).ExitCode.ShouldBe(0);
+        await host.WriteFileAsync("/root/kit/no-home/site.yaml", $"""
+            resources:
+              - authorized_key: ka-nohome-key
+                user: ka-nohome
+                key: ssh-ed25519 {Blob} ka@nohome
+            """);
+        string[] args = ["apply", "/root/kit/no-home", "--state-dir", "/var/lib/converge-kit/no-home"];
+        var plan = await host.ConvergeAsync([.. args, "--noop"]);
+        output.WriteLine(plan.ToString());
+        var apply = await host.ConvergeAsync(args);
+        output.WriteLine(apply.ToString());
+        foreach (var run in new[] { plan, apply })
+        {
+            run.ExitCode.ShouldBe(4, run.ToString());
+            run.Stdout.ShouldContain("home directory /home/ka-nohome of user ka-nohome does not exist; create it");
+        }
+        (await host.ShAsync("test -e /home/ka-nohome || echo none")).Stdout.ShouldBe("none\n", "nothing made");
+    }
+
     public static TheoryData<string> Cases => new(All.Select(c => c.Name));
 
     [Theory]
