@@ -60,6 +60,25 @@ public class CronKitTests(CronKitHost fixture, ITestOutputHelper output) : IClas
             Drift = "crontab -l -u kc-fields | sed 's|^15 \\*/6|45 */6|' | crontab -u kc-fields -",
             DriftShows = ["-45 */6 * * mon-fri /bin/fields", "+15 */6 * * mon-fri /bin/fields"],
         },
+        new("monthday-month-command")
+        {
+            Setup = Crontab("kc-month", "# converge: cron[kc-month]\\n0 0 1 1 * /bin/old\\n"),
+            Site = """
+                resources:
+                  - cron: kc-month
+                    user: kc-month
+                    minute: "0"
+                    hour: "0"
+                    monthday: "1,15"
+                    month: jan-jun
+                    command: /bin/new --flag
+                """,
+            Shows = ["job: 0 0 1 1 * /bin/old → 0 0 1,15 jan-jun * /bin/new --flag", "+0 0 1,15 jan-jun * /bin/new --flag"],
+            Probe = "crontab -l -u kc-month",
+            Expected = "# converge: cron[kc-month]\n0 0 1,15 jan-jun * /bin/new --flag\n",
+            Drift = "crontab -l -u kc-month | sed 's|jan-jun|jan-dec|' | crontab -u kc-month -",
+            DriftShows = ["-0 0 1,15 jan-dec * /bin/new --flag"],
+        },
         new("schedule-macro")
         {
             Setup = Crontab("kc-macro", "# converge: cron[kc-macro]\\n30 3 * * * /bin/macro\\n"),

@@ -93,6 +93,28 @@ public class LineKitTests(LineKitHost fixture, ITestOutputHelper output) : IClas
             Drift = "echo 'X11Forwarding maybe' >> /etc/kit-line/absent",
             DriftShows = ["-X11Forwarding maybe"],
         },
+        new("backup-on")
+        {
+            // The default: the old content goes to the state directory's bucket, under its sha256.
+            Setup = File("backup", "k=1\\n"),
+            Site = Site("backup", "text: k=2\nmatch: \"^k=\""),
+            Shows = ["text: k=1 → k=2"],
+            Probe = "cat /etc/kit-line/backup; grep -rlx k=1 /var/lib/converge-kit/backup-on/bucket 2>/dev/null | wc -l",
+            Expected = "k=2\n1\n",
+            Drift = "echo k=3 > /etc/kit-line/backup",
+            DriftShows = ["text: k=3 → k=2"],
+        },
+        new("backup-off")
+        {
+            // backup: false stores nothing in the state directory's bucket, on apply nor on repair.
+            Setup = File("nobackup", "k=1\\n"),
+            Site = Site("nobackup", "text: k=2\nmatch: \"^k=\"\nbackup: false"),
+            Shows = ["text: k=1 → k=2"],
+            Probe = "cat /etc/kit-line/nobackup; find /var/lib/converge-kit/backup-off -path '*bucket*' -type f | wc -l",
+            Expected = "k=2\n0\n",
+            Drift = "echo k=3 > /etc/kit-line/nobackup",
+            DriftShows = ["text: k=3 → k=2"],
+        },
         new("crlf-and-mode-kept")
         {
             Setup = File("crlf", "a=1\\r\\nb=2\\r\\n") + " && chmod 0640 /etc/kit-line/crlf && chown daemon /etc/kit-line/crlf",
