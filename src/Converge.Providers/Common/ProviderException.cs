@@ -122,6 +122,10 @@ public sealed class ProviderException : Exception
     public static ProviderException CronFileNotAFile(string path, FileKind kind) =>
         new($"{path} is {Describe(kind)}, not a regular file; a cron resource does not replace it — remove it");
 
+    /// <summary>authorized_key for a user whose home directory does not exist: ~/.ssh cannot be made in it.</summary>
+    public static ProviderException HomeMissing(string home, string user) =>
+        new($"home directory {home} of user {user} does not exist; create it (managehome: true on the user, or a directory resource) — authorized_key does not make homes");
+
     /// <summary>Something other than a directory is at ~/.ssh, or something other than a file at authorized_keys.</summary>
     public static ProviderException AuthorizedKeysBlocked(string path, FileKind kind, string wanted) =>
         new($"{path} is {Describe(kind)}, not {wanted}; an authorized_key resource does not replace it — remove it");
