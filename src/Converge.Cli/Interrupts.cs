@@ -15,7 +15,7 @@ namespace Converge.Cli;
 /// and killed converge (exit by signal, no report). Once the first Process starts, .NET's own handler
 /// is installed but, with no registration to cancel the signal, re-raises it with the default action.
 /// </remarks>
-public sealed class Interrupts : IDisposable
+internal sealed class Interrupts : IDisposable
 {
     private readonly CancellationTokenSource _cts = new();
     private readonly TextWriter _stderr;
