@@ -148,8 +148,21 @@ public sealed class SystemdServiceSystemTests(ITestOutputHelper output)
         (await Pid(host)).ShouldBe(second);
         (await Started(second)).ShouldBe($"{first} hello\n{second} bonjour\n", "a reload starts nothing");
 
+        // Disabled by hand while it runs, and the config changes: the enable does not restart it, so the
+        // refresh still follows the enable (else the service would run the old config, enabled).
+        (await host.RunAsync(["systemctl", "disable", "cvg-unit"])).ExitCode.ShouldBe(0);
+        await host.WriteFileAsync(Site + "/site.yaml", Manifest("bonjour", "v3"));
+        var both = await Run(host, noop: true, expectedExit: 2, json: false);
+        output.WriteLine(both.Stdout);
+        both.Stdout.ShouldContain("$ systemctl enable cvg-unit");
+        both.Stdout.ShouldContain("$ systemctl restart cvg-unit");
+        var enabledAndRestarted = ConvergenceKit.Changes(await Run(host, noop: false, expectedExit: 2));
+        enabledAndRestarted["service[cvg-unit]"].ShouldBe(ServiceScenario.Change("enable", "false", "true", Systemd.Enable) + " +refresh");
+        var restarted = (await Pid(host)).ShouldNotBeNull();
+        restarted.ShouldNotBe(second);
+        await Systemd.AssertEnabledAsync(host, true);
+
         // The unit file edited by hand (and put into effect): a converge run rewrites it, and the restart puts ours back into effect.
-        await host.WriteFileAsync(Site + "/site.yaml", Manifest("bonjour", "v2"));
         (await host.ShAsync($"sed -i s/bonjour/hallo/ {UnitPath} && systemctl daemon-reload && systemctl restart cvg-unit")).ExitCode.ShouldBe(0);
         var third = (await Pid(host)).ShouldNotBeNull();
         (await Started(third)).ShouldEndWith($"\n{third} hallo\n");

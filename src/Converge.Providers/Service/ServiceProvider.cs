@@ -223,6 +223,14 @@ public sealed partial class ServiceProvider : ResourceProvider<ServiceSpec, Serv
 
     /// <inheritdoc />
     /// <remarks>
+    /// A start runs the new configuration and a stopped service needs none, so an <c>ensure</c> change covers
+    /// the refresh; an <c>enable</c> change alone does not: the running service is still restarted.
+    /// </remarks>
+    public override bool ChangesCoverRefresh(ServiceSpec spec, IReadOnlyList<Change> changes) =>
+        changes.Any(c => c.Property == "ensure");
+
+    /// <inheritdoc />
+    /// <remarks>
     /// Restarts (or reloads) a service that is running, after <c>systemctl daemon-reload</c> on systemd
     /// (always, not only when systemd reports changed files: --noop must show the exact commands before
     /// the notifying file is written); a stopped service stays stopped (a refresh never starts one).

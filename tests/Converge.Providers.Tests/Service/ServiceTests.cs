@@ -162,6 +162,18 @@ public class ServiceDiffTests
     }
 
     [Fact]
+    public void ChangesCoverRefresh_StartOrStopDoes_EnableAloneDoesNot()
+    {
+        var spec = Spec(("ensure", "running"), ("enable", "true"));
+        _provider.ChangesCoverRefresh(spec, _provider.Diff(spec, new ServiceActual("systemd", false, true))).ShouldBeTrue("a start runs the new configuration");
+        _provider.ChangesCoverRefresh(spec, _provider.Diff(spec, new ServiceActual("systemd", false, false))).ShouldBeTrue();
+        _provider.ChangesCoverRefresh(spec, _provider.Diff(spec, new ServiceActual("systemd", true, false))).ShouldBeFalse("enabled, but still running the old configuration");
+        var stopped = Spec(("ensure", "stopped"));
+        _provider.ChangesCoverRefresh(stopped, _provider.Diff(stopped, new ServiceActual("systemd", true, true))).ShouldBeTrue("a stopped service needs no restart");
+        _provider.ChangesCoverRefresh(spec, []).ShouldBeFalse();
+    }
+
+    [Fact]
     public void PlanRefresh_DetectedManager_NoArgvBeforeARead() =>
         _provider.PlanRefresh(Spec()).ShouldHaveSingleItem().ShouldBe(new Change("refresh", null, "restarted"));
 
