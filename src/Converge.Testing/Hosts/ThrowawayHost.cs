@@ -13,7 +13,8 @@ namespace Converge.Testing.Hosts;
 /// Requires root and <c>unshare</c>/<c>nsenter</c>/<c>setpriv</c> (util-linux). Teardown kills the host's
 /// pid 1, which makes the kernel kill every process in the host and drop its mount namespace (and with
 /// it every mount inside); then the state directory is deleted. Nothing is mounted in the machine's own
-/// mount namespace at any point.
+/// mount namespace at any point. With <see cref="HostInit.Systemd"/> pid 1 is the machine's systemd, in a
+/// cgroup namespace over the host's own cgroup2 subtree (<see cref="CgroupPath"/>), removed at teardown.
 /// </remarks>
 public sealed class ThrowawayHost : IDisposable, IAsyncDisposable
 {
