@@ -117,7 +117,8 @@ public class ThrowawayHostTests
         (await beta.RunAsync(["getent", "passwd", "only-in-alpha"])).ExitCode.ShouldBe(2);
         (await alpha.RunAsync(["test", "-e", "/etc/only-in-beta"])).ExitCode.ShouldBe(1);
         (await beta.ShAsync("setsid sleep 1234 >/dev/null 2>&1 &")).ExitCode.ShouldBe(0);
-        (await beta.RunAsync(["pgrep", "-x", "-f", "sleep 1234"])).ExitCode.ShouldBe(0);
+        // The background setsid may not have exec'd sleep yet when the shell returns (seen under load).
+        (await beta.ShAsync("for i in $(seq 50); do pgrep -x -f 'sleep 1234' && exit 0; sleep 0.1; done; exit 1")).ExitCode.ShouldBe(0);
         (await alpha.RunAsync(["pgrep", "-x", "-f", "sleep 1234"])).ExitCode.ShouldBe(1, "alpha does not see beta's processes");
     }
 
