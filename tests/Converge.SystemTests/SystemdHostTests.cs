@@ -57,6 +57,14 @@ public class SystemdHostTests(ITestOutputHelper output)
         ThrowawayHost.ProcessesIn(host.PidNamespace).ShouldBeEmpty();
     }
 
+    [Fact]
+    public async Task SystemdHost_WithPrivateNetwork_BootsWithOnlyLo()
+    {
+        await using var host = ThrowawayHost.Start(new HostOptions { Init = HostInit.Systemd, PrivateNetwork = true, MountConverge = false });
+        host.SystemState.ShouldBe("running");
+        (await host.ShAsync("cat /proc/1/comm; ls /sys/class/net")).Stdout.ShouldBe("systemd\nlo\n");
+    }
+
     [Theory]
     [InlineData(HostInit.Shell)]
     [InlineData(HostInit.Systemd)]
