@@ -12,6 +12,7 @@ internal sealed class HostLayout
     private HostLayout(string root)
     {
         Root = root;
+        Id = System.IO.Path.GetFileName(root)[Prefix.Length..];
         Directory.CreateDirectory(Upper);
         Directory.CreateDirectory(Work);
         Directory.CreateDirectory(Merged);
@@ -27,6 +28,9 @@ internal sealed class HostLayout
 
     public string Root { get; }
 
+    /// <summary>The random part of the name, shared by everything of this host on the machine (its cgroup).</summary>
+    public string Id { get; }
+
     /// <summary>Everything the host wrote (overlayfs upper layer); deletions show as 0/0 character devices.</summary>
     public string Upper => Path.Combine(Root, "upper");
 
@@ -36,6 +40,9 @@ internal sealed class HostLayout
     public string Merged => Path.Combine(Root, "merged");
 
     public string SetupScript => Path.Combine(Root, "setup.sh");
+
+    /// <summary>The launcher of a systemd host (<see cref="HostInit.Systemd"/>): the watchdog around <c>unshare</c>.</summary>
+    public string LaunchScript => Path.Combine(Root, "launch.sh");
 
     public void Delete()
     {
