@@ -174,4 +174,37 @@ public sealed class SystemdServiceSystemTests(ITestOutputHelper output)
         (await Started(fourth)).ShouldEndWith($"\n{fourth} bonjour\n");
         await Run(host, noop: true, expectedExit: 0);
     }
+
+    [Fact]
+    public async Task Systemd_StaticUnit_CountsAsEnabled_AndEnableFalseIsAClearError()
+    {
+        await using var host = ThrowawayHost.Start(Systemd.Host with { Hostname = "service-systemd-static" });
+        // No [Install] section: `systemctl is-enabled` says "static", and `systemctl enable` would change nothing.
+        string Manifest(bool enable) => $"""
+            resources:
+              - file: /usr/local/bin/cvg-unit
+                mode: "0755"
+                content: |
+            {Indent(Program, 6)}
+              - file: /etc/systemd/system/cvg-static.service
+                content: |
+                  [Unit]
+                  Description=converge static unit
+                  [Service]
+                  ExecStart=/usr/local/bin/cvg-unit
+              - service: cvg-static
+                ensure: running
+                enable: {(enable ? "true" : "false")}
+            """;
+        await host.WriteFileAsync(Site + "/site.yaml", Manifest(enable: true));
+        await Run(host, noop: false, expectedExit: 2);
+        (await host.RunAsync(["systemctl", "is-enabled", "cvg-static"])).Stdout.Trim().ShouldBe("static");
+        (await host.RunAsync(["systemctl", "is-active", "cvg-static"])).Stdout.Trim().ShouldBe("active");
+        await Run(host, noop: true, expectedExit: 0); // idempotent: no `systemctl enable` on every run
+
+        await host.WriteFileAsync(Site + "/site.yaml", Manifest(enable: false));
+        var refused = await Run(host, noop: true, expectedExit: 4, json: false);
+        refused.Stdout.ShouldContain("systemd unit cvg-static is static");
+        (await host.RunAsync(["systemctl", "is-active", "cvg-static"])).Stdout.Trim().ShouldBe("active");
+    }
 }

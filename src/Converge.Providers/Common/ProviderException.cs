@@ -140,6 +140,11 @@ public sealed class ProviderException : Exception
     public static ProviderException RunitServiceNotEnabled(string name, string link) =>
         new($"runit runs only services linked into its service directory, and {link} does not exist; add enable: true (or link it by hand) to run {name}");
 
+    /// <summary><c>enable: false</c> on a systemd unit that <c>systemctl disable</c> cannot change.</summary>
+    public static ProviderException SystemdUnitCannotBeDisabled(string name, string state) =>
+        new($"systemd unit {name} is {state}: it has no [Install] section of its own, so systemctl disable cannot change it; " +
+            "drop enable: false (use ensure: stopped), or mask the unit (a link resource to /dev/null in /etc/systemd/system)");
+
     /// <summary>Enabling a runit service whose definition directory does not exist would make a dangling link.</summary>
     public static ProviderException RunitDefinitionMissing(string definition) =>
         new($"{definition} does not exist; create the service directory (with its run script) before enabling it — a file/directory resource there is required automatically");

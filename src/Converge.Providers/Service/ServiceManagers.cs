@@ -57,6 +57,17 @@ public static class ServiceManagers
 
     public static IReadOnlyList<string> SystemdIsEnabledArgv(string name) => ["systemctl", "is-enabled", name];
 
+    /// <summary>
+    /// Whether a <c>systemctl is-enabled</c> answer satisfies <c>enable: true</c>. <c>static</c>, <c>indirect</c>
+    /// and <c>generated</c> units have no [Install] section of their own (they start through other units,
+    /// sockets or generators): <c>systemctl enable</c> would change nothing, run after run, so they count as enabled.
+    /// </summary>
+    public static bool SystemdStateIsEnabled(string state) =>
+        state is "enabled" or "enabled-runtime" or "alias" or "static" or "indirect" or "generated";
+
+    /// <summary>States that <c>systemctl disable</c> cannot change (see <see cref="SystemdStateIsEnabled"/>).</summary>
+    public static bool SystemdStateCannotBeDisabled(string state) => state is "static" or "indirect" or "generated";
+
     /// <summary>Asks systemd whether the unit's files changed on disk since it loaded them (prints <c>yes</c> or <c>no</c>).</summary>
     public static IReadOnlyList<string> SystemdNeedDaemonReloadArgv(string name) => ["systemctl", "show", "--property=NeedDaemonReload", "--value", name];
 

@@ -133,8 +133,11 @@ public sealed partial class ServiceProvider : ResourceProvider<ServiceSpec, Serv
                 var active = await RunAsync(system, ServiceManagers.StatusArgv(provider, spec.Name), ct).ConfigureAwait(false);
                 var enabledResult = await RunAsync(system, ServiceManagers.SystemdIsEnabledArgv(spec.Name), ct).ConfigureAwait(false);
                 var reload = await RunAsync(system, ServiceManagers.SystemdNeedDaemonReloadArgv(spec.Name), ct).ConfigureAwait(false);
+                var state = enabledResult.StandardOutput.Trim();
+                if (spec.Enable == false && ServiceManagers.SystemdStateCannotBeDisabled(state))
+                    throw ProviderException.SystemdUnitCannotBeDisabled(spec.Name, state);
                 actual = new ServiceActual(provider, active.StandardOutput.Trim() == "active",
-                    enabledResult.StandardOutput.Trim() is "enabled" or "enabled-runtime" or "alias",
+                    ServiceManagers.SystemdStateIsEnabled(state),
                     NeedsDaemonReload: reload.ExitCode == 0 && reload.StandardOutput.Trim() == "yes");
                 break;
             }

@@ -185,6 +185,20 @@ public class ServiceDiffTests
         ServiceManagers.RunitStatusIsRunning("warning: cvg-demo: unable to open supervise/ok: file does not exist\n").ShouldBeFalse();
     }
 
+    [Theory]
+    [InlineData("enabled", true, false)]
+    [InlineData("enabled-runtime", true, false)]
+    [InlineData("static", true, true)]
+    [InlineData("indirect", true, true)]
+    [InlineData("generated", true, true)]
+    [InlineData("disabled", false, false)]
+    [InlineData("masked", false, false)]
+    public void SystemdState_StaticUnitsCountAsEnabled_AndCannotBeDisabled(string state, bool enabled, bool cannotDisable)
+    {
+        ServiceManagers.SystemdStateIsEnabled(state).ShouldBe(enabled);
+        ServiceManagers.SystemdStateCannotBeDisabled(state).ShouldBe(cannotDisable);
+    }
+
     [Fact]
     public void SysvLinks_SInMultiUserLevelsIsEnabled()
     {
