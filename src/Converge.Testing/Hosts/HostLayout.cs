@@ -37,8 +37,21 @@ internal sealed class HostLayout
 
     public string SetupScript => Path.Combine(Root, "setup.sh");
 
+    /// <summary>A prepared upper directory (<see cref="PackageLayers"/>) the setup copies into <see cref="Upper"/> before mounting the overlay.</summary>
+    public string? BaseLayer { get; set; }
+
+    /// <summary>When set, <see cref="Delete"/> first moves <see cref="Upper"/> there (unless that path already exists).</summary>
+    public string? KeepUpperAt { get; set; }
+
     public void Delete()
     {
+        if (KeepUpperAt is { } keep && Directory.Exists(Upper))
+        {
+            // One rename on the same filesystem: whiteouts and overlay xattrs stay as the kernel wrote them,
+            // and the kept directory appears complete or not at all.
+            try { Directory.Move(Upper, keep); }
+            catch (IOException) when (Directory.Exists(keep)) { } // published by someone else first: ours is deleted below
+        }
         try { Directory.Delete(Root, recursive: true); }
         catch (DirectoryNotFoundException) { }
     }

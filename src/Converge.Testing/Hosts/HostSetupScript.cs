@@ -44,6 +44,9 @@ internal static class HostSetupScript
             s.AppendLine("[ \"${1:-}\" = in-netns ] || exec unshare --net /bin/bash --norc --noprofile \"$0\" in-netns");
         // The machine's /proc is still mounted here, so /proc/self names this process in the machine's pid namespace.
         s.AppendLine("cd -P /proc/self\nouter=${PWD#/proc/}\ncd /");
+        // A prepared layer (packages installed) becomes the start of this host's upper dir. -a copies the
+        // whiteouts (0/0 character devices); --preserve=xattr makes losing an opaque-dir xattr an error.
+        if (layout.BaseLayer is { } layer) s.AppendLine($"cp -a --preserve=xattr {Quote(layer)}/. {Quote(layout.Upper)}/");
         s.AppendLine($"mount -t overlay overlay -o lowerdir=/,upperdir={Quote(layout.Upper)},workdir={Quote(layout.Work)} {m}");
 
         // Fresh proc for the new pid namespace. /proc/sys is read-only: the host shares the machine's kernel.

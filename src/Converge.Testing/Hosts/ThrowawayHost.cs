@@ -69,10 +69,13 @@ public sealed class ThrowawayHost : IDisposable, IAsyncDisposable
     {
         options ??= new HostOptions();
         var convergeDirectory = options.MountConverge ? System.IO.Path.GetDirectoryName(ConvergeProcess.ExecutablePath) : null;
+        if (options.BaseLayer is not null && options.Packages.Count > 0)
+            throw new ArgumentException("HostOptions.BaseLayer and Packages exclude each other", nameof(options));
         var layout = HostLayout.Create();
         Process? launcher = null;
         try
         {
+            layout.BaseLayer = options.BaseLayer ?? (options.Packages.Count > 0 ? PackageLayers.Get(options.Packages) : null);
             File.WriteAllText(layout.SetupScript, HostSetupScript.Generate(layout, options, convergeDirectory));
             launcher = Process.Start(LaunchCommand(layout)) ?? throw new HostStartException("unshare did not start");
             var stderr = launcher.StandardError.ReadToEndAsync();
@@ -231,6 +234,12 @@ public sealed class ThrowawayHost : IDisposable, IAsyncDisposable
             _layout.Delete();
         }
     }
+
+    /// <summary>
+    /// Makes teardown move the host's upper directory to <paramref name="destination"/> (same filesystem,
+    /// must not exist yet) instead of deleting it: how <see cref="PackageLayers"/> keeps a prepared layer.
+    /// </summary>
+    internal void KeepUpperAfterTeardown(string destination) => _layout.KeepUpperAt = destination;
 
     private void EnsureRunning()
     {

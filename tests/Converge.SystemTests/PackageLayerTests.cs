@@ -1,0 +1,81 @@
+using Converge.Testing.Hosts;
+
+namespace Converge.SystemTests;
+
+/// <summary>
+/// <see cref="HostOptions.Packages"/>: hosts start with packages from a prepared layer, built once and
+/// copied into each host's upper directory with overlayfs's whiteouts and opaque directories intact.
+/// </summary>
+public class PackageLayerTests
+{
+    [Fact]
+    public async Task Packages_TwoHostsAtOnce_OneLayerBuild_InstalledInHostsOnly()
+    {
+        var status = MachineSnapshot.Md5("/var/lib/dpkg/status");
+        var options = new HostOptions { MountConverge = false, Packages = ["sudo", "runit", "cron"] };
+        var starts = new[] { Task.Run(() => ThrowawayHost.Start(options)), Task.Run(() => ThrowawayHost.Start(options)) };
+        await using var a = await starts[0];
+        await using var b = await starts[1];
+
+        PackageLayers.BuildsOf("cron+runit+sudo").ShouldBeLessThanOrEqualTo(1, "hosts needing the same set at once wait for one build");
+        var layer = Path.Combine(PackageLayers.Root, PackageLayers.Key(["cron", "runit", "sudo"], Path.Combine(DebCache.Root, "cron+runit+sudo")));
+        Directory.Exists(layer).ShouldBeTrue(layer);
+        Directory.GetDirectories(PackageLayers.Root, "cron+runit+sudo-*").ShouldBe([layer], "older layers of the set are pruned");
+        foreach (var host in new[] { a, b })
+        {
+            var query = await host.RunAsync(["dpkg-query", "-W", "-f", "${Package} ${db:Status-Status}\n", "runit", "sudo", "cron"]);
+            query.Stdout.ShouldBe("cron installed\nrunit installed\nsudo installed\n", query.ToString());
+            (await host.RunAsync(["sudo", "-n", "true"])).ExitCode.ShouldBe(0);
+            (await host.RunAsync(["/usr/sbin/policy-rc.d"])).ExitCode.ShouldBe(101, "the layer keeps DebCache's policy-rc.d");
+            (await host.RunAsync(["pgrep", "-x", "cron"])).ExitCode.ShouldBe(1, "no daemon was started");
+        }
+
+        // Each host writes to its own copy: neither the layer nor the other host sees the change.
+        var sudoers = await File.ReadAllBytesAsync(Path.Combine(layer, "etc/sudoers"));
+        (await a.ShAsync("echo '# host a' >> /etc/sudoers")).ExitCode.ShouldBe(0);
+        (await File.ReadAllBytesAsync(Path.Combine(layer, "etc/sudoers"))).ShouldBe(sudoers);
+        (await b.RunAsync(["grep", "-c", "host a", "/etc/sudoers"])).Stdout.Trim().ShouldBe("0");
+
+        MachineSnapshot.Md5("/var/lib/dpkg/status").ShouldBe(status);
+        File.Exists("/usr/bin/sudo").ShouldBeFalse("sudo exists only in the hosts");
+    }
+
+    [Fact]
+    public async Task KeptUpper_AsBaseLayer_KeepsDeletionsAndReplacedDirectories()
+    {
+        var layer = Path.Combine("/tmp", "converge-layer-" + Guid.NewGuid().ToString("N")[..12]);
+        try
+        {
+            await using (var first = ThrowawayHost.Start(new HostOptions { MountConverge = false }))
+            {
+                // A deleted machine file (a whiteout), a machine directory replaced by a new one (opaque), a new tree.
+                var change = await first.ShAsync("set -e; rm /etc/debian_version; rm -rf /etc/skel; mkdir /etc/skel; echo mine > /etc/skel/only; mkdir -p /srv/layer-new; echo new > /srv/layer-new/file");
+                change.ExitCode.ShouldBe(0, change.ToString());
+                first.KeepUpperAfterTeardown(layer);
+            }
+            Directory.Exists(layer).ShouldBeTrue("teardown moved the upper dir");
+
+            await using var second = ThrowawayHost.Start(new HostOptions { MountConverge = false, BaseLayer = layer });
+            (await second.RunAsync(["test", "-e", "/etc/debian_version"])).ExitCode.ShouldBe(1, "the whiteout was copied");
+            (await second.RunAsync(["ls", "-A", "/etc/skel"])).Stdout.ShouldBe("only\n", "the opaque xattr was copied: the machine's skeleton files stay hidden");
+            (await second.RunAsync(["cat", "/srv/layer-new/file"])).Stdout.ShouldBe("new\n");
+
+            (await second.ShAsync("echo changed > /etc/skel/only")).ExitCode.ShouldBe(0);
+            (await File.ReadAllTextAsync(Path.Combine(layer, "etc/skel/only"))).ShouldBe("mine\n", "the host writes to its copy, not to the layer");
+            File.Exists("/etc/debian_version").ShouldBeTrue();
+            File.Exists("/etc/skel/.bashrc").ShouldBeTrue();
+            Directory.Exists("/srv/layer-new").ShouldBeFalse();
+        }
+        finally
+        {
+            if (Directory.Exists(layer)) Directory.Delete(layer, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Packages_BadName_FailsNamingIt()
+    {
+        var error = Should.Throw<HostStartException>(() => ThrowawayHost.Start(new HostOptions { Packages = ["runit", "Sudo; rm"] }));
+        error.Message.ShouldContain("not a Debian package name: \"Sudo; rm\"");
+    }
+}
