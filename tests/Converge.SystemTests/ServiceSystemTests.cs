@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 namespace Converge.SystemTests;
 
 /// <summary>
-/// The <c>service</c> type with real runit inside a throwaway host: runit installed by DebCache (in the
+/// The <c>service</c> type with real runit inside a throwaway host: runit from a package layer (in the
 /// host only), <c>runsvdir -P /etc/service</c> started in the background (killed with the host's pid 1
 /// at teardown), a tiny <c>/etc/sv/cvg-demo/run</c>. The manager is not named in the manifest: the
 /// default is detected (runit: /etc/service and runsvdir exist, pid 1 is not systemd).
@@ -39,8 +39,7 @@ public partial class ServiceSystemTests(ITestOutputHelper output)
     [Fact]
     public async Task Runit_EnsureEnableRefreshChainAndDrift_Converge()
     {
-        await using var host = ThrowawayHost.Start(new HostOptions { Hostname = "service-runit" });
-        await DebCache.InstallAsync(host, "runit", "sudo", "cron");
+        await using var host = ThrowawayHost.Start(new HostOptions { Hostname = "service-runit", Packages = ["runit", "sudo", "cron"] });
         var setup = await host.ShAsync("""
             set -e
             mkdir -p /etc/sv/cvg-demo
