@@ -63,7 +63,8 @@ public sealed class ThrowawayHost : IDisposable, IAsyncDisposable
     /// Starts a host and returns once its pid 1 runs inside the new root. Throws
     /// <see cref="HostStartException"/> with the setup's own error message when the kernel refuses a
     /// namespace or a mount, or when setup takes longer than <see cref="HostOptions.StartTimeout"/>; a
-    /// failed start leaves nothing behind.
+    /// failed start leaves nothing behind. With <see cref="HostOptions.Packages"/>, the first start of a
+    /// package set may build its layer first (seconds; not counted against the start timeout).
     /// </summary>
     public static ThrowawayHost Start(HostOptions? options = null)
     {
