@@ -73,6 +73,43 @@ public class PackageLayerTests
     }
 
     [Fact]
+    public void Key_ChangesWithTheMachinesDatabases_TheDebsAndTheSet()
+    {
+        var root = Path.Combine("/tmp", "converge-layerkey-" + Guid.NewGuid().ToString("N")[..12]);
+        try
+        {
+            var debs = Directory.CreateDirectory(Path.Combine(root, "debs")).FullName;
+            File.WriteAllText(Path.Combine(debs, ".complete"), "cron_3.0pl1-162_amd64.deb\n");
+            var machine = Path.Combine(root, "machine");
+            foreach (var file in new[] { "var/lib/dpkg/status", "etc/passwd", "etc/group", "etc/shadow", "etc/gshadow", "proc/sys/kernel/osrelease" })
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(machine, file))!);
+                File.WriteAllText(Path.Combine(machine, file), file + "\n");
+            }
+            string[] set = ["cron", "runit"];
+            var key = PackageLayers.Key(set, debs, machine);
+            key.ShouldMatch("^cron\\+runit-[0-9a-f]{16}$");
+            PackageLayers.Key(set, debs, machine).ShouldBe(key, "the same inputs give the same layer");
+            PackageLayers.Key(["cron", "sudo"], debs, machine).ShouldNotBe(key);
+
+            foreach (var file in new[] { "etc/passwd", "etc/gshadow", "var/lib/dpkg/status", "var/lib/dpkg/diversions" })
+            {
+                var path = Path.Combine(machine, file);
+                var old = File.Exists(path) ? File.ReadAllText(path) : null;
+                File.WriteAllText(path, "changed\n");
+                PackageLayers.Key(set, debs, machine).ShouldNotBe(key, $"a changed {file} invalidates the layer");
+                if (old is null) File.Delete(path); else File.WriteAllText(path, old);
+            }
+            File.WriteAllText(Path.Combine(debs, ".complete"), "cron_3.0pl1-163_amd64.deb\n");
+            PackageLayers.Key(set, debs, machine).ShouldNotBe(key, "a refetched .deb invalidates the layer");
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Packages_BadName_FailsNamingIt()
     {
         var error = Should.Throw<HostStartException>(() => ThrowawayHost.Start(new HostOptions { Packages = ["runit", "Sudo; rm"] }));

@@ -45,14 +45,20 @@ internal sealed class HostLayout
 
     public void Delete()
     {
+        IOException? notKept = null;
         if (KeepUpperAt is { } keep && Directory.Exists(Upper))
         {
             // One rename on the same filesystem: whiteouts and overlay xattrs stay as the kernel wrote them,
             // and the kept directory appears complete or not at all.
             try { Directory.Move(Upper, keep); }
             catch (IOException) when (Directory.Exists(keep)) { } // published by someone else first: ours is deleted below
+            catch (IOException e)
+            {
+                notKept = new IOException($"could not move {Upper} to {keep}: {e.Message} (it must be on the filesystem of /tmp; does $CONVERGE_TEST_DEBS point elsewhere?)", e);
+            }
         }
         try { Directory.Delete(Root, recursive: true); }
         catch (DirectoryNotFoundException) { }
+        if (notKept is not null) throw notKept;
     }
 }

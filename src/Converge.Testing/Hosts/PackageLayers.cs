@@ -72,7 +72,7 @@ internal static partial class PackageLayers
     /// The name of a set's layer: the set, then 16 hex digits of a SHA-256 over the layer format, the
     /// package set, the exact <c>.deb</c> files fetched for it, and <see cref="MachineInputs"/>.
     /// </summary>
-    internal static string Key(string[] names, string debDirectory)
+    internal static string Key(string[] names, string debDirectory, string machineRoot = "/")
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         void Add(string label, byte[] data)
@@ -84,7 +84,10 @@ internal static partial class PackageLayers
         Add("packages", Encoding.UTF8.GetBytes(string.Join('\n', names)));
         Add("debs", File.ReadAllBytes(Path.Combine(debDirectory, ".complete")));
         foreach (var file in MachineInputs)
-            Add(file, File.Exists(file) ? File.ReadAllBytes(file) : []);
+        {
+            var path = Path.Join(machineRoot, file);   // machineRoot: the fixture's tests vary these inputs
+            Add(file, File.Exists(path) ? File.ReadAllBytes(path) : []);
+        }
         return string.Join('+', names) + "-" + Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
     }
 
