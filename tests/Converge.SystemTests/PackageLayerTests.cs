@@ -5,6 +5,7 @@ namespace Converge.SystemTests;
 /// <summary>
 /// <see cref="HostOptions.Packages"/>: hosts start with packages from a prepared layer, built once and
 /// copied into each host's upper directory with overlayfs's whiteouts and opaque directories intact.
+/// Hosts here do not mount converge: only the packages and the overlay matter.
 /// </summary>
 public class PackageLayerTests
 {
@@ -17,10 +18,9 @@ public class PackageLayerTests
         await using var a = await starts[0];
         await using var b = await starts[1];
 
-        PackageLayers.BuildsOf("cron+runit+sudo").ShouldBeLessThanOrEqualTo(1, "hosts needing the same set at once wait for one build");
-        var layer = Path.Combine(PackageLayers.Root, PackageLayers.Key(["cron", "runit", "sudo"], Path.Combine(DebCache.Root, "cron+runit+sudo")));
+        var layer = Path.Combine(PackageLayers.Shared.Root, PackageLayers.Key(["cron", "runit", "sudo"], Path.Combine(DebCache.Root, "cron+runit+sudo")));
         Directory.Exists(layer).ShouldBeTrue(layer);
-        Directory.GetDirectories(PackageLayers.Root, "cron+runit+sudo-*").ShouldBe([layer], "older layers of the set are pruned");
+        Directory.GetDirectories(PackageLayers.Shared.Root, "cron+runit+sudo-*").ShouldBe([layer], "older layers of the set are pruned");
         foreach (var host in new[] { a, b })
         {
             var query = await host.RunAsync(["dpkg-query", "-W", "-f", "${Package} ${db:Status-Status}\n", "runit", "sudo", "cron"]);
@@ -38,6 +38,27 @@ public class PackageLayerTests
 
         MachineSnapshot.Md5("/var/lib/dpkg/status").ShouldBe(status);
         File.Exists("/usr/bin/sudo").ShouldBeFalse("sudo exists only in the hosts");
+    }
+
+    [Fact]
+    public async Task EmptyStore_ThreeRequestsAtOnce_OneBuild_ThatHostsStartFrom()
+    {
+        var store = new PackageLayers(Path.Combine("/tmp", "converge-layers-" + Guid.NewGuid().ToString("N")[..12]));
+        try
+        {
+            var layers = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => Task.Run(() => store.GetAsync(["runit", "sudo", "cron"]))));
+
+            store.BuildsOf("cron+runit+sudo").ShouldBe(1, "requests for the same set wait for one build");
+            layers.Distinct().ShouldHaveSingleItem();
+            Directory.GetDirectories(store.Root).ShouldBe([layers[0]], "the build host's upper dir became the layer; nothing else is left");
+            await using var host = ThrowawayHost.Start(new HostOptions { MountConverge = false, BaseLayer = layers[0] });
+            var query = await host.RunAsync(["dpkg-query", "-W", "-f", "${Package} ${db:Status-Status}\n", "runit", "sudo", "cron"]);
+            query.Stdout.ShouldBe("cron installed\nrunit installed\nsudo installed\n", query.ToString());
+        }
+        finally
+        {
+            if (Directory.Exists(store.Root)) Directory.Delete(store.Root, recursive: true);
+        }
     }
 
     [Fact]

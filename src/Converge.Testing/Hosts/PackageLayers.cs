@@ -19,7 +19,7 @@ namespace Converge.Testing.Hosts;
 /// keeps between runs. Copying a layer into a second lowerdir is not an option: the kernel refuses a
 /// lower layer that lives on the <c>/</c> it is stacked with ("overlapping lowerdir path").
 /// </remarks>
-internal static partial class PackageLayers
+internal sealed partial class PackageLayers(string root)
 {
     // Part of every key: bump it when what a layer holds or how it is built changes, so old layers stop matching.
     private const string Format = "1";
@@ -34,16 +34,19 @@ internal static partial class PackageLayers
     ];
 
     // One resolution per package set and process: hosts that need the same layer at once wait for one build.
-    private static readonly ConcurrentDictionary<string, Lazy<Task<string>>> Resolved = new();
+    private readonly ConcurrentDictionary<string, Lazy<Task<string>>> _resolved = new();
 
-    // Layers this process built, per set: the fixture's tests check that concurrent hosts build a set once.
-    private static readonly ConcurrentDictionary<string, int> Built = new();
+    // Layers this store built, per set: the fixture's tests check that concurrent requests build a set once.
+    private readonly ConcurrentDictionary<string, int> _built = new();
 
-    /// <summary>Where layers live: <c>layers/</c> beside the cached <c>.deb</c> files.</summary>
-    public static string Root => Path.Combine(DebCache.Root, "layers");
+    /// <summary>The store hosts use: <c>layers/</c> beside the cached <c>.deb</c> files.</summary>
+    public static PackageLayers Shared { get; } = new(Path.Combine(DebCache.Root, "layers"));
+
+    /// <summary>The directory holding this store's layers, one subdirectory per layer.</summary>
+    public string Root => root;
 
     /// <summary>Synchronous <see cref="GetAsync"/>, for <see cref="ThrowawayHost.Start"/>.</summary>
-    public static string Get(IReadOnlyList<string> packages) =>
+    public string Get(IReadOnlyList<string> packages) =>
         // Task.Run: the build awaits processes; blocking on it from a test's synchronization context could deadlock.
         Task.Run(() => GetAsync(packages)).GetAwaiter().GetResult();
 
@@ -51,22 +54,22 @@ internal static partial class PackageLayers
     /// The layer directory with <paramref name="packages"/> installed, building it the first time (fetching
     /// the <c>.deb</c> files if needed). Throws with apt's message when a package cannot be fetched or installed.
     /// </summary>
-    public static async Task<string> GetAsync(IReadOnlyList<string> packages)
+    public async Task<string> GetAsync(IReadOnlyList<string> packages)
     {
         var names = Normalize(packages);
         var set = string.Join('+', names);
         for (var attempt = 0; ; attempt++)
         {
-            var entry = Resolved.GetOrAdd(set, _ => new Lazy<Task<string>>(() => ResolveAsync(names)));
+            var entry = _resolved.GetOrAdd(set, _ => new Lazy<Task<string>>(() => ResolveAsync(names)));
             var dir = await entry.Value;
             // Gone since this process resolved it (a newer build elsewhere pruned it): resolve again, once.
             if (Directory.Exists(dir) || attempt > 0) return dir;
-            Resolved.TryRemove(KeyValuePair.Create(set, entry));
+            _resolved.TryRemove(KeyValuePair.Create(set, entry));
         }
     }
 
-    /// <summary>How many times this process built the layer of <paramref name="set"/> (names joined by <c>+</c>, sorted).</summary>
-    internal static int BuildsOf(string set) => Built.GetValueOrDefault(set);
+    /// <summary>How many times this store built the layer of <paramref name="set"/> (names joined by <c>+</c>, sorted).</summary>
+    public int BuildsOf(string set) => _built.GetValueOrDefault(set);
 
     /// <summary>
     /// The name of a set's layer: the set, then 16 hex digits of a SHA-256 over the layer format, the
@@ -91,14 +94,14 @@ internal static partial class PackageLayers
         return string.Join('+', names) + "-" + Convert.ToHexStringLower(hash.GetHashAndReset())[..16];
     }
 
-    private static async Task<string> ResolveAsync(string[] names)
+    private async Task<string> ResolveAsync(string[] names)
     {
         var debs = await DebCache.FetchAsync(names);
         var dir = Path.Combine(Root, Key(names, debs));
         // Complete or absent: a layer appears by one rename once its host has stopped.
         if (Directory.Exists(dir)) return dir;
         Directory.CreateDirectory(Root);
-        Built.AddOrUpdate(string.Join('+', names), 1, (_, n) => n + 1);
+        _built.AddOrUpdate(string.Join('+', names), 1, (_, n) => n + 1);
         var host = ThrowawayHost.Start(new HostOptions { Hostname = "converge-layer", MountConverge = false });
         try
         {
@@ -117,7 +120,7 @@ internal static partial class PackageLayers
     }
 
     // Older layers of the same set were built from a machine that has changed since.
-    private static void Prune(string set, string keep)
+    private void Prune(string set, string keep)
     {
         foreach (var dir in Directory.EnumerateDirectories(Root))
         {

@@ -76,7 +76,7 @@ public sealed class ThrowawayHost : IDisposable, IAsyncDisposable
         Process? launcher = null;
         try
         {
-            layout.BaseLayer = options.BaseLayer ?? (options.Packages.Count > 0 ? PackageLayers.Get(options.Packages) : null);
+            layout.BaseLayer = options.BaseLayer ?? (options.Packages.Count > 0 ? PackageLayers.Shared.Get(options.Packages) : null);
             File.WriteAllText(layout.SetupScript, HostSetupScript.Generate(layout, options, convergeDirectory));
             launcher = Process.Start(LaunchCommand(layout)) ?? throw new HostStartException("unshare did not start");
             var stderr = launcher.StandardError.ReadToEndAsync();
