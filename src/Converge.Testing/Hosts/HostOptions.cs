@@ -22,7 +22,8 @@ public sealed record HostOptions
     /// Debian packages the host starts with installed (e.g. <c>["runit", "sudo", "cron"]</c>), as if
     /// <see cref="DebCache.InstallAsync"/> had installed them, including its <c>policy-rc.d</c> that keeps
     /// daemons from starting. The first host that needs a set installs it once; later hosts get a copy of
-    /// that prepared layer (<see cref="PackageLayers"/>). Empty: the machine's packages only.
+    /// that prepared layer (<see cref="PackageLayers"/>), so what maintainer scripts generated (e.g. ssh host
+    /// keys) is the same in every such host. Empty: the machine's packages only.
     /// </summary>
     public IReadOnlyList<string> Packages { get; init; } = [];
 
