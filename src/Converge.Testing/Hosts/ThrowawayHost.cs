@@ -72,11 +72,18 @@ public sealed class ThrowawayHost : IDisposable, IAsyncDisposable
         var convergeDirectory = options.MountConverge ? System.IO.Path.GetDirectoryName(ConvergeProcess.ExecutablePath) : null;
         if (options.BaseLayer is not null && options.Packages.Count > 0)
             throw new ArgumentException("HostOptions.BaseLayer and Packages exclude each other", nameof(options));
+        // Before the state dir exists: a first build takes seconds and runs a host of its own.
+        string? baseLayer;
+        try { baseLayer = options.BaseLayer ?? (options.Packages.Count > 0 ? PackageLayers.Shared.Get(options.Packages) : null); }
+        catch (Exception e) when (e is not HostStartException)
+        {
+            throw new HostStartException($"could not prepare packages {string.Join(", ", options.Packages)}: {e.Message}", e);
+        }
         var layout = HostLayout.Create();
+        layout.BaseLayer = baseLayer;
         Process? launcher = null;
         try
         {
-            layout.BaseLayer = options.BaseLayer ?? (options.Packages.Count > 0 ? PackageLayers.Shared.Get(options.Packages) : null);
             File.WriteAllText(layout.SetupScript, HostSetupScript.Generate(layout, options, convergeDirectory));
             launcher = Process.Start(LaunchCommand(layout)) ?? throw new HostStartException("unshare did not start");
             var stderr = launcher.StandardError.ReadToEndAsync();
