@@ -9,7 +9,7 @@ public sealed class CronKitHost : KitHost
     protected override string Hostname => "kit-cron";
 
     // The same package set as CronSystemTests, so both reuse one cached layer.
-    protected override Task PrepareAsync(ThrowawayHost host) => DebCache.InstallAsync(host, "runit", "sudo", "cron");
+    protected override IReadOnlyList<string> Packages => ["runit", "sudo", "cron"];
 }
 
 /// <summary>

@@ -132,11 +132,14 @@ public abstract class KitHost : IAsyncLifetime
 
     protected virtual string Hostname => "kit";
 
+    /// <summary>Packages the host starts with (<see cref="HostOptions.Packages"/>, a cached layer).</summary>
+    protected virtual IReadOnlyList<string> Packages => [];
+
     protected virtual Task PrepareAsync(ThrowawayHost host) => Task.CompletedTask;
 
     public async Task InitializeAsync()
     {
-        _host = ThrowawayHost.Start(new HostOptions { Hostname = Hostname });
+        _host = ThrowawayHost.Start(new HostOptions { Hostname = Hostname, Packages = Packages });
         try
         {
             await PrepareAsync(_host);

@@ -15,10 +15,9 @@ public partial class ServiceSystemTests(ITestOutputHelper output)
     internal static readonly ServiceManagerCase Runit = new()
     {
         Service = "cvg-demo",
-        Host = new HostOptions { Hostname = "service-runit" },
+        Host = new HostOptions { Hostname = "service-runit", Packages = ["runit", "sudo", "cron"] },
         PrepareAsync = async host =>
         {
-            await DebCache.InstallAsync(host, "runit", "sudo", "cron");
             var setup = await host.ShAsync("""
                 set -e
                 mkdir -p /etc/sv/cvg-demo

@@ -44,9 +44,28 @@ internal sealed class HostLayout
     /// <summary>The launcher of a systemd host (<see cref="HostInit.Systemd"/>): the watchdog around <c>unshare</c>.</summary>
     public string LaunchScript => Path.Combine(Root, "launch.sh");
 
+    /// <summary>A prepared upper directory (<see cref="PackageLayers"/>) the setup copies into <see cref="Upper"/> before mounting the overlay.</summary>
+    public string? BaseLayer { get; set; }
+
+    /// <summary>When set, <see cref="Delete"/> first moves <see cref="Upper"/> there (unless that path already exists).</summary>
+    public string? KeepUpperAt { get; set; }
+
     public void Delete()
     {
+        IOException? notKept = null;
+        if (KeepUpperAt is { } keep && Directory.Exists(Upper))
+        {
+            // One rename on the same filesystem: whiteouts and overlay xattrs stay as the kernel wrote them,
+            // and the kept directory appears complete or not at all.
+            try { Directory.Move(Upper, keep); }
+            catch (IOException) when (Directory.Exists(keep)) { } // published by someone else first: ours is deleted below
+            catch (IOException e)
+            {
+                notKept = new IOException($"could not move {Upper} to {keep}: {e.Message} (it must be on the filesystem of /tmp; does $CONVERGE_TEST_DEBS point elsewhere?)", e);
+            }
+        }
         try { Directory.Delete(Root, recursive: true); }
         catch (DirectoryNotFoundException) { }
+        if (notKept is not null) throw notKept;
     }
 }

@@ -19,6 +19,18 @@ public sealed record HostOptions
     public string Hostname { get; init; } = "converge-host";
 
     /// <summary>
+    /// Debian packages the host starts with installed (e.g. <c>["runit", "sudo", "cron"]</c>), as if
+    /// <see cref="DebCache.InstallAsync"/> had installed them, including its <c>policy-rc.d</c> that keeps
+    /// daemons from starting. The first host that needs a set installs it once; later hosts get a copy of
+    /// that prepared layer (<see cref="PackageLayers"/>), so what maintainer scripts generated (e.g. ssh host
+    /// keys) is the same in every such host. Empty: the machine's packages only.
+    /// </summary>
+    public IReadOnlyList<string> Packages { get; init; } = [];
+
+    /// <summary>A prepared upper directory to start from, instead of one made for <see cref="Packages"/> (tests of the fixture).</summary>
+    internal string? BaseLayer { get; init; }
+
+    /// <summary>
     /// Bind-mount the test's built <c>converge</c> (the CLI output directory beside the tests) read-only at
     /// <see cref="ThrowawayHost.ConvergeDirectory"/>. It runs on the machine's dotnet, visible through the overlay of <c>/</c>.
     /// </summary>

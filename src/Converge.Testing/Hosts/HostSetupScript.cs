@@ -57,6 +57,9 @@ internal static class HostSetupScript
         // (from inside a cgroup namespace a process cannot leave it). Only pid 1 moves: the launcher stays
         // outside, so the subtree holds the host's processes alone. `0` is the writing process itself.
         if (cgroup is not null) s.AppendLine($"echo 0 > {Quote(cgroup + "/cgroup.procs")}");
+        // A prepared layer (packages installed) becomes the start of this host's upper dir. -a copies the
+        // whiteouts (0/0 character devices); --preserve=xattr makes losing an opaque-dir xattr an error.
+        if (layout.BaseLayer is { } layer) s.AppendLine($"cp -a --preserve=xattr {Quote(layer)}/. {Quote(layout.Upper)}/");
         s.AppendLine($"mount -t overlay overlay -o lowerdir=/,upperdir={Quote(layout.Upper)},workdir={Quote(layout.Work)} {m}");
 
         // Fresh proc for the new pid namespace. /proc/sys is read-only: the host shares the machine's kernel.

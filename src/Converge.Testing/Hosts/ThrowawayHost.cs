@@ -80,15 +80,26 @@ public sealed class ThrowawayHost : IDisposable, IAsyncDisposable
     /// error message when the kernel refuses a namespace or a mount, when setup takes longer than
     /// <see cref="HostOptions.StartTimeout"/>, or when systemd does not finish booting within
     /// <see cref="HostOptions.BootTimeout"/> (with its state, failed units and pending jobs); a failed start
-    /// leaves nothing behind.
+    /// leaves nothing behind. With <see cref="HostOptions.Packages"/>, the first start of a package set may
+    /// build its layer first (seconds; not counted against the start timeout).
     /// </summary>
     public static ThrowawayHost Start(HostOptions? options = null)
     {
         options ??= new HostOptions();
         var convergeDirectory = options.MountConverge ? System.IO.Path.GetDirectoryName(ConvergeProcess.ExecutablePath) : null;
         var systemd = options.Init == HostInit.Systemd;
-        var layout = HostLayout.Create();
         HostCgroup? cgroup = null;
+        if (options.BaseLayer is not null && options.Packages.Count > 0)
+            throw new ArgumentException("HostOptions.BaseLayer and Packages exclude each other", nameof(options));
+        // Before the state dir exists: a first build takes seconds and runs a host of its own.
+        string? baseLayer;
+        try { baseLayer = options.BaseLayer ?? (options.Packages.Count > 0 ? PackageLayers.Shared.Get(options.Packages) : null); }
+        catch (Exception e) when (e is not HostStartException)
+        {
+            throw new HostStartException($"could not prepare packages {string.Join(", ", options.Packages)}: {e.Message}", e);
+        }
+        var layout = HostLayout.Create();
+        layout.BaseLayer = baseLayer;
         Process? launcher = null;
         try
         {
@@ -330,6 +341,12 @@ public sealed class ThrowawayHost : IDisposable, IAsyncDisposable
             return "  (" + e.Message + ")";
         }
     }
+
+    /// <summary>
+    /// Makes teardown move the host's upper directory to <paramref name="destination"/> (same filesystem,
+    /// must not exist yet) instead of deleting it: how <see cref="PackageLayers"/> keeps a prepared layer.
+    /// </summary>
+    internal void KeepUpperAfterTeardown(string destination) => _layout.KeepUpperAt = destination;
 
     private void EnsureRunning()
     {
