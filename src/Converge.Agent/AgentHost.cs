@@ -17,7 +17,11 @@ namespace Converge.Agent;
 public static class AgentHost
 {
     /// <summary>Runs the agent until stopped (or one cycle with --once); returns the process exit code.</summary>
-    public static async Task<int> RunAsync(AgentOptions options, Func<ILogger, IManifestRunner> createRunner, int verbosity)
+    /// <param name="stop">
+    /// Cancelled on SIGTERM/SIGINT by the command line's own handler (it takes those signals before the
+    /// host's lifetime can): stops the host the same way.
+    /// </param>
+    public static async Task<int> RunAsync(AgentOptions options, Func<ILogger, IManifestRunner> createRunner, int verbosity, CancellationToken stop)
     {
         var underSystemd = SystemdHelpers.IsSystemdService();
         using var logger = CreateLogger(verbosity, underSystemd);
@@ -47,7 +51,7 @@ public static class AgentHost
         });
         try
         {
-            await host.RunAsync();
+            await host.RunAsync(stop);
         }
         catch (Exception e)
         {

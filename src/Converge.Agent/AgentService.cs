@@ -54,7 +54,9 @@ public sealed class AgentService(AgentOptions options, IManifestRunner runner, I
                 var started = time.GetUtcNow();
                 try
                 {
-                    exit.Code = await cycle.RunAsync(stoppingToken);
+                    var code = await cycle.RunAsync(stoppingToken);
+                    // --once reports the run; a service that is stopped ends cleanly whatever its last run did.
+                    if (options.Once) exit.Code = code;
                 }
                 catch (RunHungException e)
                 {
@@ -71,7 +73,7 @@ public sealed class AgentService(AgentOptions options, IManifestRunner runner, I
                 catch (Exception e)
                 {
                     log.Error(e, "The agent cycle failed unexpectedly; the next cycle runs as scheduled");
-                    exit.Code = ExitCodes.Failures;
+                    if (options.Once) exit.Code = ExitCodes.Failures;
                     try { cycle.RecordCrash(e, started); }
                     catch (Exception again) { log.Error(again, "Could not record the failed cycle"); }
                 }

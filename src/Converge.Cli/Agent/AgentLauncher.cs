@@ -22,12 +22,12 @@ public sealed record AgentFlags(
 /// </summary>
 public static class AgentLauncher
 {
-    public static async Task<int> RunAsync(Settings settings, AgentFlags flags)
+    public static async Task<int> RunAsync(Settings settings, AgentFlags flags, CancellationToken ct)
     {
         var resolved = Resolve(settings, flags);
         if (resolved is null) return ExitCodes.Usage;
         var (options, effective) = resolved.Value;
-        return await AgentHost.RunAsync(options, log => new AgentManifestRunner(effective, log), effective.Verbosity);
+        return await AgentHost.RunAsync(options, log => new AgentManifestRunner(effective, log), effective.Verbosity, ct);
     }
 
     /// <summary>Config file overlaid with flags; prints the problem and returns null on bad input.</summary>

@@ -41,7 +41,7 @@ public static class AgentCommand
             parse.GetValue(interval), parse.GetValue(splay), parse.GetValue(once), parse.GetValue(noop), parse.GetValue(runTimeout),
             parse.GetValue(lockTimeout), parse.GetValue(shutdownTimeout), parse.GetValue(fetchTimeout), parse.GetValue(verify),
             parse.GetValue(keyring), parse.GetValue(metricsDir), parse.GetValue(keepReports), parse.GetValue(keepDays),
-            parse.GetValue(o.StateDir), parse.GetValue(o.Node), parse.GetValue(o.FactsDir))));
+            parse.GetValue(o.StateDir), parse.GetValue(o.Node), parse.GetValue(o.FactsDir)), ct));
 
         var status = new Command("status", "Show whether the agent runs, whether it is disabled (and why), the last run and the last good revision.");
         var json = new Option<bool>("--json") { Description = "Print the status as JSON" };
