@@ -108,7 +108,12 @@ public sealed class AgentCycle
             return (null, "is refused (signature)", [unsigned]);
         var dir = await _git.ExportAsync(revision.Commit!, ct);
         var loaded = _runner.Load(ManifestPath(dir));
-        if (!loaded.Ok) return (null, "does not load", loaded.Errors.Count > 0 ? loaded.Errors : ["the manifests did not load"]);
+        // Paths relative to the repository, as the committer knows them (site.yaml:3:5), not to the export directory.
+        var prefix = dir.TrimEnd('/') + "/";
+        if (!loaded.Ok)
+            return (null, "does not load", loaded.Errors.Count > 0
+                ? loaded.Errors.Select(e => e.Replace(prefix, "", StringComparison.Ordinal)).ToList()
+                : ["the manifests did not load"]);
         return (loaded, null, []);
     }
 
