@@ -80,8 +80,12 @@ public sealed class GitSource(AgentOptions options)
     /// </summary>
     public async Task<string?> VerifyAsync(string commit, CancellationToken ct)
     {
-        var env = options.Keyring is null ? null : new Dictionary<string, string> { ["GNUPGHOME"] = options.Keyring };
-        var r = await GitAsync(["verify-commit", commit], RepoDir, TimeSpan.FromMinutes(1), ct, env);
+        // A keyring that is a file is an SSH allowed-signers file (git's gpg.format=ssh signatures);
+        // a directory is a GnuPG home with the trusted public keys.
+        var sshSigners = options.Keyring is not null && File.Exists(options.Keyring);
+        var env = options.Keyring is null || sshSigners ? null : new Dictionary<string, string> { ["GNUPGHOME"] = options.Keyring };
+        string[] args = sshSigners ? ["-c", $"gpg.ssh.allowedSignersFile={options.Keyring}", "verify-commit", commit] : ["verify-commit", commit];
+        var r = await GitAsync(args, RepoDir, TimeSpan.FromMinutes(1), ct, env);
         return r.Ok ? null : "signature not verified: " + r.ErrorTail;
     }
 

@@ -32,11 +32,12 @@ public sealed class GitRemote : IDisposable
     public string this[string relative] => _dir[relative];
 
     /// <summary>Writes site.yaml, commits it as <paramref name="author"/> and pushes; returns the commit id.</summary>
-    public string Commit(string siteYaml, string message, string author = "alice")
+    public string Commit(string siteYaml, string message, string author = "alice", string? sshKey = null)
     {
         File.WriteAllText(Path.Combine(Work, "site.yaml"), siteYaml);
         Git(Work, "add", "-A");
-        Git(Work, "-c", $"user.name={author}", "-c", $"user.email={author}@example.com", "commit", "--quiet", "-m", message);
+        string[] sign = sshKey is null ? [] : ["-c", "gpg.format=ssh", "-c", $"user.signingkey={sshKey}", "-c", "commit.gpgsign=true"];
+        Git(Work, [.. sign, "-c", $"user.name={author}", "-c", $"user.email={author}@example.com", "commit", "--quiet", "-m", message]);
         Git(Work, "push", "--quiet", Remote, "main");
         return Git(Work, "rev-parse", "HEAD").Trim();
     }

@@ -29,7 +29,7 @@ public static class AgentCommand
         var shutdownTimeout = Text("--shutdown-timeout", "DURATION", "On SIGTERM, wait this long for the running resource and the report (default 60s)");
         var fetchTimeout = Text("--fetch-timeout", "DURATION", "Give up on a git fetch after this long and use the cached revision (default 5m)");
         var verify = new Option<bool>("--verify-signatures") { Description = "Refuse commits not signed by a key in the keyring (git verify-commit)" };
-        var keyring = Text("--keyring", "DIR", "GnuPG home with the trusted keys for --verify-signatures");
+        var keyring = Text("--keyring", "DIR|FILE", "Trusted keys for --verify-signatures: a GnuPG home, or an SSH allowed-signers file");
         var metricsDir = Text("--metrics-dir", "DIR", "Write Prometheus metrics to DIR/converge.prom (node exporter textfile collector)");
         var keepReports = new Option<int?>("--keep-reports") { Description = "Keep at most this many reports (default 200)", HelpName = "N" };
         var keepDays = new Option<int?>("--keep-days") { Description = "Delete reports older than this many days (default 30)", HelpName = "DAYS" };
