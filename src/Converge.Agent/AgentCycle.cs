@@ -16,8 +16,12 @@ public sealed class RunHungException(string message) : Exception(message);
 /// </summary>
 public sealed class AgentCycle
 {
-    /// <summary>How long past the run timeout a run may take to stop by itself before it counts as hung.</summary>
-    public static readonly TimeSpan HungGrace = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long past the run timeout a run may take to stop by itself (its running resource finishing)
+    /// before it counts as hung: the run timeout itself, but at least 5 s and at most 30 s.
+    /// </summary>
+    public static TimeSpan HungGrace(TimeSpan runTimeout)
+        => TimeSpan.FromSeconds(Math.Clamp(runTimeout.TotalSeconds, 5, 30));
 
     private readonly AgentOptions _options;
     private readonly IManifestRunner _runner;
@@ -149,11 +153,11 @@ public sealed class AgentCycle
             using var run = CancellationTokenSource.CreateLinkedTokenSource(stopping);
             run.CancelAfter(_options.RunTimeout);
             var task = Task.Run(() => _runner.RunAsync(loaded, context.RunId, _options.Noop, Observe, run.Token), CancellationToken.None);
-            var limit = Task.Delay(_options.RunTimeout + HungGrace, _time, stopping);
+            var limit = Task.Delay(_options.RunTimeout + HungGrace(_options.RunTimeout), _time, stopping);
             if (await Task.WhenAny(task, limit) == limit && !task.IsCompleted && !stopping.IsCancellationRequested)
             {
                 hung = true;
-                var why = $"the run of {revision.Short} did not stop within {Durations.Format(_options.RunTimeout + HungGrace)} (run timeout {Durations.Format(_options.RunTimeout)}); ending the agent so the service manager restarts it";
+                var why = $"the run of {revision.Short} did not stop within {Durations.Format(_options.RunTimeout + HungGrace(_options.RunTimeout))} (run timeout {Durations.Format(_options.RunTimeout)}); ending the agent so the service manager restarts it";
                 RecordFailure(revision, loaded.Node, [why], ExitCodes.Failures, started, info);
                 throw new RunHungException(why);
             }

@@ -266,6 +266,26 @@ public class AgentProcessTests
     }
 
     [Fact]
+    public void Once_HungRun_KillsItsCommandRecordsItAndExits()
+    {
+        using var git = new GitRemote();
+        const string marker = "27.31"; // a sleep no other process runs
+        git.Commit($"resources:\n  - exec: hang\n    command: [sleep, \"{marker}\"]\n", "hangs");
+        var clock = Stopwatch.StartNew();
+        var run = RunOnce(git, "--run-timeout", "1s");
+        run.ExitCode.ShouldBe(4, run.ToString());
+        clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(20));
+        run.Stderr.ShouldContain("did not stop within 6.0 s (run timeout 1.0 s); ending the agent so the service manager restarts it");
+        ((string)git.LastRun()!["errors"]![0]!).ShouldContain("did not stop within 6.0 s");
+        Directory.GetDirectories("/proc").Where(d => int.TryParse(Path.GetFileName(d), out _)).Any(d =>
+        {
+            try { return File.ReadAllText(Path.Combine(d, "cmdline")).Replace('\0', ' ').Contains("sleep " + marker); }
+            catch (IOException) { return false; }
+            catch (UnauthorizedAccessException) { return false; }
+        }).ShouldBeFalse("the hung command outlived the agent");
+    }
+
+    [Fact]
     public void Once_ConfigFileMetricsAndRetention_AllApplied()
     {
         using var git = new GitRemote();
