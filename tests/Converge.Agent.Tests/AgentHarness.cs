@@ -42,6 +42,28 @@ public sealed class GitRemote : IDisposable
         return Git(Work, "rev-parse", "HEAD").Trim();
     }
 
+    /// <summary>Writes files at paths relative to the repository, commits and pushes them; returns the commit id.</summary>
+    public string CommitFiles(string message, params (string Path, string Content)[] files)
+    {
+        foreach (var (path, content) in files)
+        {
+            var full = Path.Combine(Work, path);
+            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+            File.WriteAllText(full, content);
+        }
+        Git(Work, "add", "-A");
+        Git(Work, "-c", "user.name=alice", "-c", "user.email=alice@example.com", "commit", "--quiet", "-m", message);
+        Git(Work, "push", "--quiet", Remote, "main");
+        return Git(Work, "rev-parse", "HEAD").Trim();
+    }
+
+    /// <summary>Tags HEAD and pushes the tag.</summary>
+    public void Tag(string name)
+    {
+        Git(Work, "tag", name);
+        Git(Work, "push", "--quiet", Remote, "refs/tags/" + name);
+    }
+
     /// <summary>A manifest of plain files under <see cref="Out"/>: name → content.</summary>
     public string Files(params (string Name, string Content)[] files)
         => "resources:\n" + string.Concat(files.Select(f => $"  - file: {Out}/{f.Name}\n    content: \"{f.Content}\\n\"\n"));

@@ -307,6 +307,26 @@ public class AgentProcessTests
     }
 
     [Fact]
+    public void Once_PathAndPinnedRevision_ConvergeThatDirectoryAtThatTag()
+    {
+        using var git = new GitRemote();
+        var v1 = git.CommitFiles("release 1", ("sites/web/site.yaml", git.Files(("web.conf", "release 1"))), ("site.yaml", git.Files(("root.conf", "root"))));
+        git.Tag("v1");
+        git.CommitFiles("release 2 in progress", ("sites/web/site.yaml", git.Files(("web.conf", "release 2"))));
+
+        var run = RunOnce(git, "--path", "sites/web", "--revision", "v1");
+        run.ExitCode.ShouldBe(2, run.ToString());
+        git.Read("web.conf").ShouldBe("release 1\n"); // the tag, not the branch head
+        git.Read("root.conf").ShouldBe("(missing)"); // only the manifests under --path
+        ((string?)git.LastRun()!["revision"]).ShouldBe(v1);
+        ((string?)Report(git.LastRun()!)["agent"]!["pinnedRevision"]).ShouldBe("v1");
+
+        var head = RunOnce(git, "--path", "sites/web");
+        head.ExitCode.ShouldBe(2, head.ToString());
+        git.Read("web.conf").ShouldBe("release 2\n");
+    }
+
+    [Fact]
     public void Agent_BadConfig_ExitsWithUsageAndThePosition()
     {
         using var git = new GitRemote();
