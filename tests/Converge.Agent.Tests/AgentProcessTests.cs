@@ -326,6 +326,17 @@ public class AgentProcessTests
         git.Read("web.conf").ShouldBe("release 2\n");
     }
 
+    [Theory]
+    [InlineData("/etc")]
+    [InlineData("../elsewhere")]
+    public void Agent_PathOutsideTheRepository_IsAUsageError(string path)
+    {
+        using var git = new GitRemote();
+        var run = ConvergeProcess.Run("agent", "--once", "--source", git.Remote, "--state-dir", git.State, "--path", path);
+        run.ExitCode.ShouldBe(64, run.ToString());
+        run.Stderr.ShouldContain($"converge agent: --path must be relative to the repository and stay inside it; got '{path}'");
+    }
+
     [Fact]
     public void Agent_BadConfig_ExitsWithUsageAndThePosition()
     {

@@ -88,6 +88,9 @@ public static class AgentLauncher
             StateDir = Path.GetFullPath(effective.EffectiveStateDir),
             LockPath = effective.LockPath,
         };
+        // The manifests come from the fetched revision: a path that leaves it would converge whatever is on the host there.
+        if (Path.IsPathRooted(options.Path) || options.Path.Split('/').Contains(".."))
+            problems.Add($"--path must be relative to the repository and stay inside it; got '{options.Path}'");
         if (f.KeepReports is < 1) problems.Add("--keep-reports must be at least 1");
         if (f.KeepDays is < 1) problems.Add("--keep-days must be at least 1");
         if (problems.Count > 0)
