@@ -163,6 +163,42 @@ public class AgentProcessTests
     }
 
     [Fact]
+    public void Agent_LockHeldByAnotherRun_WaitsThenRecordsAFailedCycle()
+    {
+        using var git = new GitRemote();
+        git.Commit(git.Files(("l.txt", "locked out")), "first");
+        Directory.CreateDirectory(git.State);
+        var lockPath = Path.Combine(git.State, "converge.lock");
+        // Another run holds the host's run lock (util-linux flock takes the same flock(2) lock).
+        using var holder = Process.Start(new ProcessStartInfo("flock", [lockPath, "sleep", "30"]) { UseShellExecute = false })!;
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            while (!IsLocked(lockPath) && clock.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(20);
+            clock.Restart();
+            var run = RunOnce(git, "--lock-timeout", "1s");
+            run.ExitCode.ShouldBe(4, run.ToString());
+            clock.Elapsed.ShouldBeGreaterThan(TimeSpan.FromSeconds(1)); // it waited before giving up
+            run.Stderr.ShouldContain($"holds {lockPath}; waited 1 s");
+            git.Read("l.txt").ShouldBe("(missing)");
+            ((string)git.LastRun()!["errors"]![0]!).ShouldContain($"holds {lockPath}");
+        }
+        finally
+        {
+            holder.Kill(entireProcessTree: true);
+            holder.WaitForExit();
+        }
+    }
+
+    private static bool IsLocked(string path)
+    {
+        if (!File.Exists(path)) return false;
+        using var probe = Process.Start(new ProcessStartInfo("flock", ["--nonblock", path, "true"]) { UseShellExecute = false })!;
+        probe.WaitForExit();
+        return probe.ExitCode != 0;
+    }
+
+    [Fact]
     public void SecondAgent_SameStateDir_RefusesToRun()
     {
         using var git = new GitRemote();
