@@ -13,6 +13,10 @@ fingerprint() {
   for p in /var/lib/converge /run/converge.lock /etc/converge /srv/converge-demo /tmp/converge-golden; do
     if [ -e "$p" ]; then echo "exists: $p"; fi
   done
+  # Hosts with a private network namespace must leave no link, address or named netns on the machine.
+  ip -o link show 2>/dev/null | cut -d: -f2 | sort || true
+  ip -o addr show 2>/dev/null | awk '{print $2, $4}' | sort || true
+  ip netns list 2>/dev/null || true
   cut -d' ' -f2,3 /proc/self/mounts | sort
   ls -d /tmp/converge-* 2>/dev/null || true   # every test temp dir starts with converge- and must be gone
   true

@@ -117,8 +117,38 @@ public class ThrowawayHostTests
         (await beta.RunAsync(["getent", "passwd", "only-in-alpha"])).ExitCode.ShouldBe(2);
         (await alpha.RunAsync(["test", "-e", "/etc/only-in-beta"])).ExitCode.ShouldBe(1);
         (await beta.ShAsync("setsid sleep 1234 >/dev/null 2>&1 &")).ExitCode.ShouldBe(0);
-        (await beta.RunAsync(["pgrep", "-x", "-f", "sleep 1234"])).ExitCode.ShouldBe(0);
+        // The backgrounded child may not have exec'd sleep yet when sh returns (a loaded machine): wait for it.
+        (await beta.ShAsync("for i in $(seq 100); do pgrep -x -f 'sleep 1234' >/dev/null && exit 0; sleep 0.05; done; exit 1")).ExitCode.ShouldBe(0);
         (await alpha.RunAsync(["pgrep", "-x", "-f", "sleep 1234"])).ExitCode.ShouldBe(1, "alpha does not see beta's processes");
+    }
+
+    [Fact]
+    public async Task PrivateNetwork_OwnNamespaceWithLoopbackOnly_ListenersStayInside()
+    {
+        var machineNet = new FileInfo("/proc/self/ns/net").LinkTarget;
+        await using var host = ThrowawayHost.Start(new HostOptions { Hostname = "net-1", PrivateNetwork = true, MountConverge = false });
+
+        var ns = await host.RunAsync(["readlink", "/proc/self/ns/net"]);
+        ns.Stdout.Trim().ShouldNotBe(machineNet);
+        new FileInfo($"/proc/{host.InitPid}/ns/net").LinkTarget.ShouldBe(ns.Stdout.Trim(), "commands join pid 1's namespace");
+        var links = await host.ShAsync("ip -o link show | cut -d: -f2 | tr -d ' '; ip -o -4 addr show dev lo | grep -c ' 127.0.0.1/8 '; cat /sys/class/net/lo/operstate /sys/class/net/lo/flags");
+        links.Stdout.ShouldBe("lo\n1\nunknown\n0x9\n", links.ToString()); // IFF_UP|IFF_LOOPBACK: lo is up
+
+        // /proc/sys/net is the host's own and writable; the rest of /proc/sys stays read-only.
+        var forward = File.ReadAllText("/proc/sys/net/ipv4/ip_forward");
+        var write = await host.ShAsync("echo 1 > /proc/sys/net/ipv4/ip_forward && cat /proc/sys/net/ipv4/ip_forward");
+        write.Stdout.ShouldBe("1\n", write.ToString());
+        File.ReadAllText("/proc/sys/net/ipv4/ip_forward").ShouldBe(forward, "the machine's sysctl is untouched");
+        (await host.ShAsync("echo x > /proc/sys/kernel/hostname")).ExitCode.ShouldNotBe(0);
+
+        // A listener inside is reachable inside and not from the machine's loopback.
+        const string Listen = "import socket,time\ns=socket.socket();s.bind(('127.0.0.1',0));s.listen()\nopen('/run/port','w').write(str(s.getsockname()[1]))\nwhile True:\n c,_=s.accept();c.sendall(b'hi\\n');c.close()";
+        (await host.RunAsync(["/bin/sh", "-c", "setsid python3 -c \"$0\" >/dev/null 2>&1 & while [ ! -s /run/port ]; do sleep 0.05; done", Listen], timeout: TimeSpan.FromSeconds(10))).ExitCode.ShouldBe(0);
+        var port = int.Parse(File.ReadAllText(host.Path("/run/port")));
+        var inside = await host.RunAsync(["bash", "-c", $"exec 3<>/dev/tcp/127.0.0.1/{port}; head -1 <&3"]);
+        inside.Stdout.ShouldBe("hi\n", inside.ToString());
+        using var client = new System.Net.Sockets.TcpClient();
+        Should.Throw<System.Net.Sockets.SocketException>(() => client.Connect("127.0.0.1", port));
     }
 
     [Fact]

@@ -77,6 +77,9 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
             if (!apply.Json) renderer.Header(loaded.Node, context, apply.Noop);
 
             var engine = new RunEngine(providerContext, journal, redactor);
+            // Say at once that the interrupt was seen: the running resource may take a while to finish.
+            using var interrupted = ct.Register(() => Console.Error.WriteLine(
+                "converge: interrupted: letting the running resource finish, skipping the rest, then writing the report"));
             var result = await engine.RunAsync(run, new RunOptions { Noop = apply.Noop, Selection = selection, RunId = context.RunId }, observer, ct);
 
             var finished = DateTimeOffset.UtcNow;

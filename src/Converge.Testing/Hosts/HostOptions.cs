@@ -5,10 +5,13 @@ namespace Converge.Testing.Hosts;
 /// (<see cref="HostSetupScript"/>), before <c>pivot_root</c>, while the machine's paths are still reachable.
 /// </summary>
 /// <remarks>
-/// Extension point for the SSH issue: a <c>Network</c> option (netns + veth + sshd) adds its own steps to
-/// <see cref="HostSetupScript"/> (re-mount <c>/proc/sys/net</c> read-write, write host keys) and wraps the
-/// launcher in <c>nsenter --net=/run/netns/NAME</c> (<see cref="ThrowawayHost"/>'s <c>LaunchCommand</c>).
-/// Without a network namespace the host shares the machine's network, so <c>/proc/sys</c> stays read-only as a whole.
+/// Network: without <see cref="PrivateNetwork"/> the host shares the machine's network, so <c>/proc/sys</c>
+/// stays read-only as a whole. With it the host gets its own network namespace holding only <c>lo</c>.
+/// Extension point for the SSH issue: a veth pair per host goes on top of <see cref="PrivateNetwork"/> —
+/// after <see cref="ThrowawayHost.Start"/>, the machine side creates the pair with one end moved into the
+/// host's namespace (<c>ip link add H type veth peer name eth0 netns PID</c>, PID = <see cref="ThrowawayHost.InitPid"/>;
+/// the namespace is <c>/proc/PID/ns/net</c>, no <c>ip netns</c> name to leak) and addresses both ends
+/// (link-local /30); the host end is configured with <c>ip</c> through <see cref="ThrowawayHost.RunAsync"/>.
 /// </remarks>
 public sealed record HostOptions
 {
@@ -30,6 +33,14 @@ public sealed record HostOptions
 
     /// <summary>Machine directories or files made visible read-only inside the host at a given path.</summary>
     public IReadOnlyList<HostBind> ReadOnlyBinds { get; init; } = [];
+
+    /// <summary>
+    /// Give the host its own network namespace (<c>unshare --net</c>) with only a loopback device, brought
+    /// up by setup, and <c>/proc/sys/net</c> writable (its sysctls are per namespace). A daemon in the host
+    /// (sshd on port 22) then binds the host's ports, never the machine's, and nothing outside reaches it.
+    /// The namespace lives and dies with the host's pid 1. Commands entered with <see cref="ThrowawayHost.RunAsync"/> join it.
+    /// </summary>
+    public bool PrivateNetwork { get; init; }
 
     /// <summary>How long setup may take before the start is abandoned with an error (a stuck mount must not hang a test).</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(15);

@@ -38,13 +38,21 @@ internal static class HostSetupScript
         // Every step is a line of its own: under `set -e`, a failure inside `a && b` (before its last
         // command) would be ignored and leave a half-built host.
         s.AppendLine("set -eu");
+        // A private network namespace: the script re-execs itself under `unshare --net` (no fork: the same
+        // process, still the host's pid 1), so the namespace is pid 1's and goes with it, whatever launched it.
+        if (options.PrivateNetwork)
+            s.AppendLine("[ \"${1:-}\" = in-netns ] || exec unshare --net /bin/bash --norc --noprofile \"$0\" in-netns");
         // The machine's /proc is still mounted here, so /proc/self names this process in the machine's pid namespace.
         s.AppendLine("cd -P /proc/self\nouter=${PWD#/proc/}\ncd /");
         s.AppendLine($"mount -t overlay overlay -o lowerdir=/,upperdir={Quote(layout.Upper)},workdir={Quote(layout.Work)} {m}");
 
         // Fresh proc for the new pid namespace. /proc/sys is read-only: the host shares the machine's kernel.
         s.AppendLine($"mount -t proc -o nosuid,nodev,noexec proc {m}/proc");
-        s.AppendLine($"mount --bind {m}/proc/sys {m}/proc/sys\nmount -o remount,bind,ro {m}/proc/sys");
+        s.AppendLine($"mount --bind {m}/proc/sys {m}/proc/sys");
+        // Except /proc/sys/net in a private network namespace: those sysctls are the host's own. Bound
+        // before /proc/sys turns read-only, so this mount keeps read-write.
+        if (options.PrivateNetwork) s.AppendLine($"mount --bind {m}/proc/sys/net {m}/proc/sys/net\nip link set lo up");
+        s.AppendLine($"mount -o remount,bind,ro {m}/proc/sys");
         s.AppendLine($"mount -t sysfs -o ro,nosuid,nodev,noexec sysfs {m}/sys");
 
         // A minimal /dev: character devices a Debian userland needs, its own devpts, no block devices.

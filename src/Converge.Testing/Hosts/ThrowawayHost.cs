@@ -138,8 +138,10 @@ public sealed class ThrowawayHost : IDisposable, IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { "--target", InitPid.ToString(), "--mount", "--uts", "--ipc", "--pid", "--root", "--wd", "--",
-                     "setpriv", "--bounding-set", HostSetupScript.DroppedCapabilities, "--" })
+        foreach (var a in new[] { "--target", InitPid.ToString(), "--mount", "--uts", "--ipc", "--pid" })
+            psi.ArgumentList.Add(a);
+        if (Options.PrivateNetwork) psi.ArgumentList.Add("--net");
+        foreach (var a in new[] { "--root", "--wd", "--", "setpriv", "--bounding-set", HostSetupScript.DroppedCapabilities, "--" })
             psi.ArgumentList.Add(a);
         foreach (var a in argv) psi.ArgumentList.Add(a);
         psi.Environment.Clear();
