@@ -162,6 +162,10 @@ public sealed class AgentProcess : IDisposable
         throw new TimeoutException($"not within {seconds} s: {what}; log:\n{Log}");
     }
 
+    /// <summary>Waits for a log line: the agent writes its files before the line reaches us through the pipe.</summary>
+    public void WaitForLog(string text, double seconds = 20)
+        => WaitFor(() => Log.Contains(text, StringComparison.Ordinal), $"the log line '{text}'", seconds);
+
     public void Dispose()
     {
         if (!_process.HasExited)

@@ -48,7 +48,7 @@ public class AgentProcessTests
         ((bool)last["fallback"]!).ShouldBeFalse();
         var line = $"to {c2[..7]} (was {c1[..7]}, author bob, 'raise worker count'): 1 changed, 0 failed in ";
         ((string)last["summary"]!).ShouldContain(line);
-        agent.Log.ShouldContain(line);
+        agent.WaitForLog(line);
         var report = Report(last);
         ((string?)report["manifest"]!["revision"]!["commit"]).ShouldBe(c2);
         ((string?)report["manifest"]!["revision"]!["author"]).ShouldBe("bob <bob@example.com>");
@@ -76,7 +76,7 @@ public class AgentProcessTests
         ((bool)last["fallback"]!).ShouldBeTrue();
         ((string?)last["revision"]).ShouldBe(good);
         ((string)last["fallbackReason"]!).ShouldBe($"fell back to the last good revision: {bad[..7]} does not load");
-        agent.Log.ShouldContain($"Revision {bad[..7]} (author carol, 'typo in app.conf') does not load");
+        agent.WaitForLog($"Revision {bad[..7]} (author carol, 'typo in app.conf') does not load");
 
         // The failed run names the bad revision and carries the error with its position.
         var failed = Directory.GetFiles(Path.Combine(git.State, "reports"))
@@ -110,7 +110,7 @@ public class AgentProcessTests
         git.Commit(git.Files(("motd", "hello again")), "second");
         agent.Signal(PosixSignal.SIGHUP);
         agent.WaitFor(() => git.Read("motd") == "hello again\n", "the run SIGHUP asked for", seconds: 15);
-        agent.Log.ShouldContain("Run requested (SIGHUP)");
+        agent.WaitForLog("Run requested (SIGHUP)");
         agent.HasExited.ShouldBeFalse();
     }
 
@@ -229,7 +229,7 @@ public class AgentProcessTests
         agent.WaitFor(() => agent.Count("skipping this run") >= skipped + 2, "two more skipped runs");
         git.Read("db.conf").ShouldBe("hand-edited during the migration\n");
         ((string?)git.LastRun()!["disabled"]!["reason"]).ShouldBe("migrating db");
-        agent.Log.ShouldContain(": migrating db; skipping this run");
+        agent.WaitForLog(": migrating db; skipping this run");
 
         var status = ConvergeProcess.Run("agent", "status", "--state-dir", git.State);
         status.ExitCode.ShouldBe(0, status.ToString());
@@ -259,7 +259,7 @@ public class AgentProcessTests
         ((string?)last["revision"]).ShouldBe(c1);
         ((bool)last["fallback"]!).ShouldBeTrue();
         ((string)last["summary"]!).ShouldContain("source unavailable");
-        agent.Log.ShouldContain($"Cannot fetch {git.Remote}");
+        agent.WaitForLog($"Cannot fetch {git.Remote}");
     }
 
     [Fact]
