@@ -144,7 +144,7 @@ public class AgentProcessTests
     public void Apply_WhileTheAgentRuns_WaitsForTheLockOrNamesTheAgent()
     {
         using var git = new GitRemote();
-        git.Commit(SlowManifest(git, 3), "slow");
+        git.Commit(SlowManifest(git, 6), "slow"); // long enough for the impatient apply to start and give up on a loaded machine
         var other = Path.Combine(git.Root, "other.yaml");
         File.WriteAllText(other, $"resources:\n  - file: {git.Out}/manual.txt\n    content: \"manual\\n\"\n");
         using var agent = Start(git, "--interval", "10m");
