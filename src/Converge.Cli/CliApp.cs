@@ -85,6 +85,7 @@ public static class CliApp
         catalog.SetAction(parse => new CatalogCommand(o.Read(parse), parse.GetValue(catalogPath)!).Run());
         root.Subcommands.Add(catalog);
 
+        root.Subcommands.Add(AgentCommand.Build(o));
         return root;
     }
 }

@@ -31,7 +31,7 @@ public class CliTests
     {
         var run = ConvergeProcess.Run("--help");
         run.ExitCode.ShouldBe(0);
-        foreach (var command in new[] { "apply", "validate", "facts", "graph", "catalog" }) run.Stdout.ShouldContain(command);
+        foreach (var command in new[] { "apply", "validate", "facts", "graph", "catalog", "agent" }) run.Stdout.ShouldContain(command);
     }
 
     [Fact]
