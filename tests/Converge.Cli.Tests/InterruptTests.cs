@@ -101,10 +101,11 @@ public partial class InterruptTests
         using var dir = new TempDir();
         using var state = new TempDir();
         using var run = StartSlowApply(dir, state);
+        string? shell = null;
         try
         {
             SpinWait.SpinUntil(() => File.Exists(dir["slow-started"]), TimeSpan.FromSeconds(60)).ShouldBeTrue("exec[slow] never started");
-            var shell = File.ReadAllText(dir["slow-started"]).Trim();
+            shell = File.ReadAllText(dir["slow-started"]).Trim();
             IsAlive(shell).ShouldBeTrue();
 
             Send(run, SIGKILL);
@@ -115,7 +116,9 @@ public partial class InterruptTests
         }
         finally
         {
+            // Should the command have survived, release it and let it end before the directory goes.
             File.WriteAllText(dir["release"], "");
+            if (shell is not null) SpinWait.SpinUntil(() => !IsAlive(shell), TimeSpan.FromSeconds(10));
         }
     }
 
@@ -144,9 +147,9 @@ public partial class InterruptTests
         }
         finally
         {
-            // The resource's shell outlives converge; let it finish before the directories go.
+            // The resource's shell dies with converge; should it not, release it and let it end before the directories go.
             File.WriteAllText(dir["release"], "");
-            SpinWait.SpinUntil(() => File.Exists(dir["slow-done"]), TimeSpan.FromSeconds(10));
+            if (File.Exists(dir["slow-started"])) SpinWait.SpinUntil(() => !IsAlive(File.ReadAllText(dir["slow-started"]).Trim()), TimeSpan.FromSeconds(10));
             run.WaitForExit(10_000);
         }
     }
