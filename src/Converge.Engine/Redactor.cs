@@ -37,28 +37,42 @@ public sealed class Redactor
         {
             // `ensure` only ever holds the type's own words (file, absent…), never data, so whether a
             // sensitive file is created or removed stays visible.
-            if (spec is not null && spec.IsSensitive(c.Property) && c.Property != "ensure")
+            var sensitiveValues = spec is not null && spec.IsSensitive(c.Property) && c.Property != "ensure";
+            if (sensitiveValues)
             {
                 result.Add(c with
                 {
                     From = c.From is null ? null : Value.Redacted,
                     To = c.To is null ? null : Value.Redacted,
                     UnifiedDiff = c.UnifiedDiff is null ? null : Value.Redacted,
-                    Argv = c.Argv is null ? null : [Value.Redacted],
+                    Argv = RedactArgv(spec!, c, sensitive: true),
                 });
             }
-            else if (_secrets.Length > 0)
+            else if (_secrets.Length > 0 || c.SensitiveArgs is { Count: > 0 } || spec is { Sensitive: true })
             {
                 result.Add(c with
                 {
                     From = Scrub(c.From),
                     To = Scrub(c.To),
                     UnifiedDiff = Scrub(c.UnifiedDiff),
-                    Argv = c.Argv?.Select(a => Scrub(a)!).ToList(),
+                    Argv = RedactArgv(spec, c, sensitive: false),
                 });
             }
             else result.Add(c);
         }
         return result;
+    }
+
+    /// <summary>
+    /// The command as views show it: only the elements the provider marked sensitive become
+    /// <c>(redacted)</c>, so the plan still shows what runs (<c>usermod --password '(redacted)' deploy</c>).
+    /// A sensitive change whose provider marks nothing, and any command of a resource marked
+    /// <c>sensitive: true</c> (its argv carries every property), is redacted whole.
+    /// </summary>
+    private IReadOnlyList<string>? RedactArgv(ResourceSpec? spec, Change c, bool sensitive)
+    {
+        if (c.Argv is null) return null;
+        if (spec is { Sensitive: true } || (sensitive && c.SensitiveArgs is null)) return [Value.Redacted];
+        return c.MaskedArgv()!.Select(a => Scrub(a)!).ToList();
     }
 }

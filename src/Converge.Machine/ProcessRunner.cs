@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
@@ -15,8 +16,11 @@ public sealed class ProcessRunner
     /// <summary>The exit code reported for a process killed on timeout, as coreutils <c>timeout</c> does.</summary>
     public const int TimedOutExitCode = 124;
 
-    /// <summary>Where <c>setpriv</c> (util-linux) lives on Debian; used to run as another user.</summary>
+    /// <summary>Where <c>setpriv</c> (util-linux) lives on Debian; used to run as another user and to set the parent-death signal.</summary>
     public const string SetprivPath = "/usr/bin/setpriv";
+
+    /// <summary>Where <c>setsid</c> (util-linux) lives on Debian; starts every child in a session of its own.</summary>
+    public const string SetsidPath = "/usr/bin/setsid";
 
     // After the process exits, output still open is held by a descendant that went to the background
     // (a daemon that did not close its fds); waiting for it would hang the run, so wait this long only.
@@ -61,7 +65,7 @@ public sealed class ProcessRunner
             foreach (var (name, value) in spec.Environment) psi.Environment[name] = value;
 
         var executable = ResolveExecutable(spec.Argv[0], psi.Environment.TryGetValue("PATH", out var p) ? p : null);
-        var argv = spec.User is null ? [executable, .. spec.Argv.Skip(1)] : AsUser(spec, executable, psi);
+        var argv = Detached(spec.User is null ? [] : AsUser(spec, psi), [executable, .. spec.Argv.Skip(1)]);
         psi.FileName = argv[0];
         foreach (var arg in argv.Skip(1)) psi.ArgumentList.Add(arg);
 
@@ -69,7 +73,7 @@ public sealed class ProcessRunner
         using var process = new Process { StartInfo = psi };
         try
         {
-            process.Start();
+            await Spawner.StartAsync(process).ConfigureAwait(false);
         }
         catch (Win32Exception e)
         {
@@ -102,12 +106,37 @@ public sealed class ProcessRunner
     }
 
     /// <summary>
-    /// Prefixes the argv with setpriv. .NET's Process has no hook between fork and exec, so the
-    /// setuid/setgid/initgroups have to happen in a helper that then execs the real program;
-    /// setpriv does exactly that and nothing else. HOME, USER and LOGNAME are set for the target
-    /// user (the rest of the environment is inherited, so the spec's overrides still apply).
+    /// The argv that starts <paramref name="command"/> detached from converge's terminal signals:
+    /// <c>setpriv [user options] --pdeathsig KILL -- setsid --wait -- command…</c>. .NET's Process has no
+    /// hook between fork and exec, so these steps happen in util-linux helpers that exec the real program
+    /// (same pid, nothing stays between: setsid forks only when started as a group leader, which a fresh
+    /// child never is; <c>--wait</c> keeps the exit status right if it ever did).
+    /// <list type="bullet">
+    /// <item>setsid: a session and process group of its own, so Ctrl-C in a terminal (SIGINT to the
+    /// whole foreground group) and a terminal hangup reach converge alone, and converge decides: the
+    /// running resource finishes, the rest are skipped.</item>
+    /// <item>--pdeathsig KILL: out of the terminal's reach, a child would outlive a converge that is
+    /// killed hard (SIGKILL, a second Ctrl-C, a crash) unnoticed, with no timeout left to end it. The
+    /// kernel kills it instead when the thread that started it dies, which is why
+    /// <see cref="Spawner"/> starts every child from one thread that lives as long as converge.
+    /// Only the direct child gets the signal: what it started itself lives on until it ends.</item>
+    /// </list>
+    /// Where the helpers are missing (not Debian), the command runs as before, in converge's group.
     /// </summary>
-    private string[] AsUser(ProcessSpec spec, string executable, ProcessStartInfo psi)
+    private static string[] Detached(string[] userOptions, string[] command)
+    {
+        if (!HelpersPresent) return userOptions.Length == 0 ? command : [SetprivPath, .. userOptions, "--", .. command];
+        return [SetprivPath, .. userOptions, "--pdeathsig", "KILL", "--", SetsidPath, "--wait", "--", .. command];
+    }
+
+    private static readonly bool HelpersPresent = File.Exists(SetprivPath) && File.Exists(SetsidPath);
+
+    /// <summary>
+    /// setpriv's options that switch to <see cref="ProcessSpec.User"/> (setuid/setgid/initgroups), or
+    /// none when that user is the current one. HOME, USER and LOGNAME are set for the target user (the
+    /// rest of the environment is inherited, so the spec's overrides still apply).
+    /// </summary>
+    private string[] AsUser(ProcessSpec spec, ProcessStartInfo psi)
     {
         var user = spec.User!;
         var account = _users.Account(user) ?? throw new ArgumentException($"cannot run {spec.Argv[0]} as {user}: no such user", nameof(spec));
@@ -121,20 +150,16 @@ public sealed class ProcessRunner
 
         if (LibC.GetEuid() != 0)
         {
-            if (account.Uid == (int)LibC.GetEuid()) return [executable, .. spec.Argv.Skip(1)];
+            if (account.Uid == (int)LibC.GetEuid()) return [];
             throw new UnauthorizedAccessException($"cannot run {spec.Argv[0]} as {user}: only root can run a process as another user");
         }
         if (!File.Exists(SetprivPath))
             throw new FileNotFoundException($"cannot run {spec.Argv[0]} as {user}: {SetprivPath} (util-linux) is missing", SetprivPath);
         return
         [
-            SetprivPath,
             $"--reuid={account.Uid.ToString(CultureInfo.InvariantCulture)}",
             $"--regid={account.Gid.ToString(CultureInfo.InvariantCulture)}",
             "--init-groups",
-            "--",
-            executable,
-            .. spec.Argv.Skip(1),
         ];
     }
 
@@ -177,15 +202,60 @@ public sealed class ProcessRunner
         }
     }
 
+    /// <summary>
+    /// Kills the child's process group (it leads one of its own, see <see cref="Detached"/>), which
+    /// also reaches descendants whose parent already exited, then every descendant still found by
+    /// parentage (one that started a group of its own).
+    /// </summary>
     private static void KillTree(Process process)
     {
         try
         {
+            if (HelpersPresent) LibC.Kill(-process.Id, LibC.SIGKILL);
             process.Kill(entireProcessTree: true);
         }
         catch (InvalidOperationException)
         {
             // It exited between the timeout and the kill.
+        }
+    }
+
+    /// <summary>
+    /// Starts every child from one dedicated thread. The parent-death signal fires when the thread that
+    /// forked the child ends, not the process; a thread-pool thread is retired after a while idle, which
+    /// would kill a long install half way. This thread lives as long as converge.
+    /// </summary>
+    private static class Spawner
+    {
+        private static readonly BlockingCollection<(Process Process, TaskCompletionSource Started)> Queue = new();
+
+        static Spawner()
+        {
+            var thread = new Thread(Loop) { IsBackground = true, Name = "converge-spawner" };
+            thread.Start();
+        }
+
+        public static Task StartAsync(Process process)
+        {
+            var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Queue.Add((process, started));
+            return started.Task;
+        }
+
+        private static void Loop()
+        {
+            foreach (var (process, started) in Queue.GetConsumingEnumerable())
+            {
+                try
+                {
+                    process.Start();
+                    started.SetResult();
+                }
+                catch (Exception e)
+                {
+                    started.SetException(e);
+                }
+            }
         }
     }
 }

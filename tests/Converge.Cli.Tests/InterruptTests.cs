@@ -13,6 +13,7 @@ public partial class InterruptTests
 {
     private const int SIGINT = 2;
     private const int SIGTERM = 15;
+    private const int SIGKILL = 9;
     private const string Acknowledged = "interrupted: letting the running resource finish";
 
     // kill(2) directly: starting /bin/kill would add milliseconds between the child starting and the
@@ -59,6 +60,68 @@ public partial class InterruptTests
         }
     }
 
+    /// <summary>
+    /// Ctrl-C in a terminal: SIGINT to converge's whole process group. The running command is in a
+    /// group of its own, so it does not get it: it finishes, the rest is skipped, the report is written.
+    /// </summary>
+    [Fact]
+    public async Task SigintToTheWholeProcessGroup_RunningExecFinishes()
+    {
+        using var dir = new TempDir();
+        using var state = new TempDir();
+        // setsid makes converge lead a group of its own, so signalling that group cannot reach this test.
+        using var run = StartSlowApply(dir, state, launcher: "/usr/bin/setsid");
+        var stdout = run.StandardOutput.ReadToEndAsync();
+        SpinWait.SpinUntil(() => File.Exists(dir["slow-started"]), TimeSpan.FromSeconds(60)).ShouldBeTrue("exec[slow] never started");
+        ProcessGroupOf(run.Id).ShouldBe(run.Id);
+
+        Kill(-run.Id, SIGINT).ShouldBe(0, $"killpg failed: errno {Marshal.GetLastPInvokeError()}");
+        var acknowledged = WaitForAcknowledgement(run);
+        File.WriteAllText(dir["release"], "");
+        var rest = await run.StandardError.ReadToEndAsync();
+        run.WaitForExit(20_000).ShouldBeTrue();
+
+        acknowledged.ShouldBeTrue($"converge never acknowledged the signal (exit {run.ExitCode})");
+        run.ExitCode.ShouldBe(6, rest);
+        File.Exists(dir["slow-done"]).ShouldBeTrue("the running command finished");
+        var report = JsonNode.Parse(await stdout)!;
+        ((bool)report["interrupted"]!).ShouldBeTrue();
+        ((string)report["resources"]![0]!["status"]!).ShouldBe("changed");
+        ((string)report["resources"]![1]!["status"]!).ShouldBe("skipped");
+        File.Exists(dir["after-done"]).ShouldBeFalse();
+    }
+
+    /// <summary>
+    /// Out of the terminal's reach, a command would outlive a converge killed hard, with nothing left to
+    /// time it out. The kernel kills it with converge (parent-death signal).
+    /// </summary>
+    [Fact]
+    public void ConvergeKilledHard_RunningCommandIsKilledToo()
+    {
+        using var dir = new TempDir();
+        using var state = new TempDir();
+        using var run = StartSlowApply(dir, state);
+        string? shell = null;
+        try
+        {
+            SpinWait.SpinUntil(() => File.Exists(dir["slow-started"]), TimeSpan.FromSeconds(60)).ShouldBeTrue("exec[slow] never started");
+            shell = File.ReadAllText(dir["slow-started"]).Trim();
+            IsAlive(shell).ShouldBeTrue();
+
+            Send(run, SIGKILL);
+            run.WaitForExit(10_000).ShouldBeTrue();
+
+            SpinWait.SpinUntil(() => !IsAlive(shell), TimeSpan.FromSeconds(10)).ShouldBeTrue("the command outlived converge");
+            File.Exists(dir["slow-done"]).ShouldBeFalse();
+        }
+        finally
+        {
+            // Should the command have survived, release it and let it end before the directory goes.
+            File.WriteAllText(dir["release"], "");
+            if (shell is not null) SpinWait.SpinUntil(() => !IsAlive(shell), TimeSpan.FromSeconds(10));
+        }
+    }
+
     [Fact]
     public async Task SecondSignal_StopsAtOnce_WithoutAReport()
     {
@@ -84,9 +147,9 @@ public partial class InterruptTests
         }
         finally
         {
-            // The resource's shell outlives converge; let it finish before the directories go.
+            // The resource's shell dies with converge; should it not, release it and let it end before the directories go.
             File.WriteAllText(dir["release"], "");
-            SpinWait.SpinUntil(() => File.Exists(dir["slow-done"]), TimeSpan.FromSeconds(10));
+            if (File.Exists(dir["slow-started"])) SpinWait.SpinUntil(() => !IsAlive(File.ReadAllText(dir["slow-started"]).Trim()), TimeSpan.FromSeconds(10));
             run.WaitForExit(10_000);
         }
     }
@@ -123,7 +186,28 @@ public partial class InterruptTests
         return false;
     }
 
-    private static bool HasOpen(int pid, string path)
+    /// <summary>Field 5 of /proc/PID/stat.</summary>
+    private static int ProcessGroupOf(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[2]);
+    }
+
+    /// <summary>Running or sleeping; a zombie waiting for init to reap it is dead.</summary>
+    private static bool IsAlive(string pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[stat.LastIndexOf(')') + 2] != 'Z';
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+        private static bool HasOpen(int pid, string path)
     {
         try
         {
@@ -136,22 +220,23 @@ public partial class InterruptTests
     }
 
     /// <summary>
-    /// Starts <c>converge apply --json</c> on exec[slow] (touches slow-started, waits for the release
+    /// Starts <c>converge apply --json</c> on exec[slow] (writes its shell's pid to slow-started, waits for the release
     /// file, touches slow-done) and exec[after], which requires it.
     /// </summary>
-    private static Process StartSlowApply(TempDir dir, TempDir state)
+    private static Process StartSlowApply(TempDir dir, TempDir state, string? launcher = null)
     {
         var manifest = dir.Write("m.yaml", $"""
             resources:
               - exec: slow
-                command: "touch {dir["slow-started"]}; while [ ! -e {dir["release"]} ]; do sleep 0.05; done; touch {dir["slow-done"]}"
+                command: "echo $$ > {dir["slow-started"]}.tmp && mv {dir["slow-started"]}.tmp {dir["slow-started"]}; while [ ! -e {dir["release"]} ]; do sleep 0.05; done; touch {dir["slow-done"]}"
                 creates: {dir["slow-done"]}
               - exec: after
                 command: "touch {dir["after-done"]}"
                 creates: {dir["after-done"]}
                 require: exec[slow]
             """);
-        var psi = new ProcessStartInfo(ConvergeProcess.ExecutablePath) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo(launcher ?? ConvergeProcess.ExecutablePath) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (launcher is not null) psi.ArgumentList.Add(ConvergeProcess.ExecutablePath);
         foreach (var a in new[] { "apply", manifest, "--state-dir", state.Path, "--json" }) psi.ArgumentList.Add(a);
         return Process.Start(psi)!;
     }

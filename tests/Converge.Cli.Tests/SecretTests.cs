@@ -79,4 +79,33 @@ public class SecretTests
         catalog.Stdout.ShouldNotContain("saltsalt");
         catalog.Stdout.ShouldContain("\"password\": \"(redacted)\"");
     }
+
+    [Fact]
+    public void Noop_UserWithPassword_ShowsTheCommandsWithOnlyTheHashRedacted()
+    {
+        // A user that does not exist here, so the plan is useradd then usermod --password; --noop reads only.
+        using var dir = new TempDir();
+        using var state = new TempDir();
+        const string hash = "$6$pepper77$" + "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789./abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOP";
+        dir.Write("site.yaml", "resources:\n  - user: cvg-nosuchuser\n    uid: 48211\n    shell: /bin/sh\n    password: '" + hash + "'\n");
+
+        var text = ConvergeProcess.Run("apply", dir.Path, "--noop", "--state-dir", state.Path, "-v");
+        text.ExitCode.ShouldBe(2, text.ToString());
+        text.Stdout.ShouldContain("    ensure: absent → present\n      $ useradd --uid 48211 --shell /bin/sh cvg-nosuchuser\n");
+        text.Stdout.ShouldContain("    password: (redacted)\n      $ usermod --password '(redacted)' cvg-nosuchuser\n");
+
+        var json = ConvergeProcess.Run("apply", dir.Path, "--noop", "--json", "--state-dir", state.Path, "-v");
+        json.ExitCode.ShouldBe(2, json.ToString());
+        var changes = ConvergenceKit.Changes(json)["user[cvg-nosuchuser]"];
+        changes.ShouldContain("\"argv\":[\"useradd\",\"--uid\",\"48211\",\"--shell\",\"/bin/sh\",\"cvg-nosuchuser\"]");
+        changes.ShouldContain("\"argv\":[\"usermod\",\"--password\",\"(redacted)\",\"cvg-nosuchuser\"]");
+
+        var files = Directory.EnumerateFiles(state.Path, "*", SearchOption.AllDirectories).ToList();
+        files.ShouldNotBeEmpty("the runs wrote reports");
+        foreach (var output in files.Select(File.ReadAllText).Concat([text.Stdout, text.Stderr, json.Stdout, json.Stderr]))
+        {
+            output.ShouldNotContain(hash);
+            output.ShouldNotContain("pepper77", customMessage: "not even the salt");
+        }
+    }
 }

@@ -109,6 +109,55 @@ public sealed class ProcessRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task RunAsync_Timeout_AlsoKillsOrphansLeftInTheChildsGroup()
+    {
+        // The inner shell exits at once, so its sleep is no longer a descendant of the child: only the
+        // process group the child leads still holds it.
+        var pidFile = _temp.Combine("orphan.pid");
+        var spec = new ProcessSpec(["/bin/sh", "-c", $"sh -c 'sleep 60 & echo $! > {pidFile}'; sleep 60"])
+        {
+            Timeout = TimeSpan.FromMilliseconds(700),
+        };
+
+        var result = await RunAsync(spec);
+
+        result.TimedOut.ShouldBeTrue();
+        var orphan = File.ReadAllText(pidFile).Trim();
+        for (var i = 0; i < 100 && IsAlive(orphan); i++) await Task.Delay(50);
+        IsAlive(orphan).ShouldBeFalse("the orphaned sleep outlived the timeout");
+    }
+
+    [Fact]
+    public async Task RunAsync_Child_LeadsASessionOfItsOwn()
+    {
+        // Fields 1, 5 and 6 of /proc/PID/stat: pid, process group, session. A terminal's Ctrl-C goes to
+        // converge's foreground group, which the child is not in.
+        var result = await RunAsync(new ProcessSpec(["/bin/sh", "-c", "cut -d' ' -f1,5,6 /proc/$$/stat"]));
+
+        var ids = result.StandardOutput.Trim().Split(' ');
+        ids.Length.ShouldBe(3, result.StandardOutput);
+        ids[1].ShouldBe(ids[0], "the child leads its process group");
+        ids[2].ShouldBe(ids[0], "the child leads its session");
+        var ours = File.ReadAllText("/proc/self/stat");
+        ids[1].ShouldNotBe(ours[(ours.LastIndexOf(')') + 2)..].Split(' ')[2], "not converge's group");
+    }
+
+    [Fact]
+    public async Task RunAsync_StartedFromAThreadThatEnds_ChildLivesOn()
+    {
+        // The parent-death signal follows the thread that forked the child: started from this short-lived
+        // thread directly, the child would be killed as soon as the thread ends.
+        Task<ProcessResult>? run = null;
+        var thread = new Thread(() => run = RunAsync(new ProcessSpec(["/bin/sh", "-c", "sleep 0.5; echo lived"])));
+        thread.Start();
+        thread.Join();
+
+        var result = await run!;
+
+        (result.ExitCode, result.StandardOutput).ShouldBe((0, "lived\n"));
+    }
+
+    [Fact]
     public async Task RunAsync_Cancelled_KillsAndThrows()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
@@ -159,6 +208,20 @@ public sealed class ProcessRunnerTests : IDisposable
         var e = await Should.ThrowAsync<ArgumentException>(() => RunAsync(new ProcessSpec(["true"]) { User = "converge-no-such-user" }));
 
         e.Message.ShouldStartWith("cannot run true as converge-no-such-user: no such user");
+    }
+
+    /// <summary>Running or sleeping; a zombie waiting for init to reap it is dead.</summary>
+    private static bool IsAlive(string pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[stat.LastIndexOf(')') + 2] != 'Z';
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     private static async Task WaitUntilGoneAsync(string pid)

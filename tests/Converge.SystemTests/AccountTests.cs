@@ -51,6 +51,7 @@ public class AccountTests(ITestOutputHelper output)
         text.Stdout.ShouldContain("groupadd --system ops");
         text.Stdout.ShouldContain("gpasswd --add www-data audit");
         text.Stdout.ShouldContain("useradd --uid 2001 --gid deploy --groups ops --home-dir /home/deploy --create-home --shell /bin/bash --comment 'Deploy user' --expiredate 2030-01-31 deploy");
+        text.Stdout.ShouldContain("    password: (redacted)\n      $ usermod --password '(redacted)' deploy\n", Case.Sensitive, "the command shows, only the hash is hidden");
         (await host.RunAsync(["getent", "passwd", "deploy"])).ExitCode.ShouldBe(2, "--noop runs nothing");
 
         var plan = await Run("--noop", "--json");
@@ -60,6 +61,7 @@ public class AccountTests(ITestOutputHelper output)
         var apply = await Run("--json");
         apply.ExitCode.ShouldBe(2, apply.ToString());
         ConvergenceKit.Changes(apply).ShouldBe(predicted, "--noop predicted exactly what apply did");
+        ConvergenceKit.Changes(apply)["user[deploy]"].ShouldContain("\"argv\":[\"usermod\",\"--password\",\"(redacted)\",\"deploy\"]");
         (await host.RunAsync(["getent", "passwd", "deploy"])).Stdout.ShouldBe("deploy:x:2001:2000:Deploy user:/home/deploy:/bin/bash\n");
         (await host.RunAsync(["id", "-nG", "deploy"])).Stdout.ShouldBe("deploy ops\n");
         (await host.RunAsync(["getent", "group", "audit"])).Stdout.ShouldEndWith(":www-data\n");

@@ -156,23 +156,23 @@ public class UserKitTests(UserKitHost fixture, ITestOutputHelper output) : IClas
         {
             Setup = "useradd ku-pw",
             Site = $"resources:\n  - user: ku-pw\n    password: \"{HashA}\"\n",
-            // The whole argv of a sensitive change is redacted by the engine, not only the hash.
-            Shows = ["password: (redacted) → (redacted)"],
+            // The command shows as it runs, with only the hash redacted.
+            Shows = ["password: (redacted) → (redacted)", "$ usermod --password '(redacted)' ku-pw\n"],
             Probe = "getent shadow ku-pw | cut -d: -f2",
             Expected = HashA + "\n",
             Drift = $"usermod --password '{HashB}' ku-pw",
-            DriftShows = ["password: (redacted) → (redacted)"],
+            DriftShows = ["password: (redacted) → (redacted)", "$ usermod --password '(redacted)' ku-pw\n"],
             Secrets = [HashA, HashB, "kitsalt"],
         },
         new("password-changed")
         {
             Setup = $"useradd --password '{HashA}' ku-pw2",
             Site = $"resources:\n  - user: ku-pw2\n    password: \"{HashB}\"\n",
-            Shows = ["password: (redacted) → (redacted)"],
+            Shows = ["password: (redacted) → (redacted)", "$ usermod --password '(redacted)' ku-pw2\n"],
             Probe = "getent shadow ku-pw2 | cut -d: -f2",
             Expected = HashB + "\n",
             Drift = "usermod --lock ku-pw2",
-            DriftShows = ["password: (redacted) → (redacted)"],
+            DriftShows = ["password: (redacted) → (redacted)", "$ usermod --password '(redacted)' ku-pw2\n"],
             Secrets = [HashA, HashB, "kitsalt"],
         },
         new("removed-with-home")

@@ -93,6 +93,12 @@ internal static unsafe partial class LibC
 
     [LibraryImport(Lib, EntryPoint = "geteuid")]
     public static partial uint GetEuid();
+
+    public const int SIGKILL = 9;
+
+    /// <summary>kill(2); a negative pid signals that process group.</summary>
+    [LibraryImport(Lib, EntryPoint = "kill", SetLastError = true)]
+    public static partial int Kill(int pid, int signal);
 }
 
 internal static unsafe partial class LibC

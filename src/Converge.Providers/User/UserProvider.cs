@@ -13,7 +13,7 @@ namespace Converge.Providers.User;
 /// <c>userdel</c>, long options only), read from passwd, shadow and group. The title is the login name.
 /// Each differing property is one <c>usermod</c>, so the plan shows one command per change; a new user
 /// is one <c>useradd</c> with every managed property, then (when set) a separate
-/// <c>usermod --password</c>, so the hash only ever travels in a change the engine redacts.
+/// <c>usermod --password</c>, so the hash only ever travels in a change of its own, where it is marked sensitive.
 /// </summary>
 public sealed partial class UserProvider : ResourceProvider<UserSpec, UserActual>
 {
@@ -139,69 +139,104 @@ public sealed partial class UserProvider : ResourceProvider<UserSpec, UserActual
         }
         if (!actual.Exists)
         {
-            List<string> argv = ["useradd"];
-            if (spec.Uid is { } u) argv.AddRange(["--uid", Text(u)]);
-            if (spec.Gid is { } g) argv.AddRange(["--gid", g.Text]);
-            if (spec.Groups is { Count: > 0 } gs) argv.AddRange(["--groups", string.Join(',', gs)]);
-            if (spec.Home is { } h) argv.AddRange(["--home-dir", h]);
-            if (spec.ManageHome) argv.Add("--create-home");
-            if (spec.Shell is { } s) argv.AddRange(["--shell", s]);
-            if (spec.Comment is { } c) argv.AddRange(["--comment", c]);
-            if (spec.System) argv.Add("--system");
-            if (spec.Expiry is { Date: not null } e) argv.AddRange(["--expiredate", e.ToString()]);
-            argv.Add(name);
-            changes.Add(new Change("ensure", "absent", "present", argv));
-            if (spec.Password is { } p) changes.Add(new Change("password", null, p, ["usermod", "--password", p, name]));
+            var add = new Command(spec, "useradd");
+            if (spec.Uid is { } u) add.Option("--uid", Text(u), "uid");
+            if (spec.Gid is { } g) add.Option("--gid", g.Text, "gid");
+            if (spec.Groups is { Count: > 0 } gs) add.Option("--groups", string.Join(',', gs), "groups");
+            if (spec.Home is { } h) add.Option("--home-dir", h, "home");
+            if (spec.ManageHome) add.Flag("--create-home");
+            if (spec.Shell is { } s) add.Option("--shell", s, "shell");
+            if (spec.Comment is { } c) add.Option("--comment", c, "comment");
+            if (spec.System) add.Flag("--system");
+            if (spec.Expiry is { Date: not null } e) add.Option("--expiredate", e.ToString(), "expiry");
+            changes.Add(add.Build("ensure", "absent", "present"));
+            if (spec.Password is { } p)
+                changes.Add(new Command(spec, "usermod").Option("--password", p, "password").Build("password", null, p));
             return changes;
         }
         if (spec.Uid is { } uid && uid != actual.Uid)
-            changes.Add(new Change("uid", Text(actual.Uid), Text(uid), ["usermod", "--uid", Text(uid), name]));
+            changes.Add(Usermod(spec, "--uid", Text(uid), "uid").Build("uid", Text(actual.Uid), Text(uid)));
         if (spec.Gid is { } gid && actual.DesiredGid != actual.Gid)
-            changes.Add(new Change("gid", actual.GidName ?? Text(actual.Gid), gid.Text, ["usermod", "--gid", gid.Text, name]));
+            changes.Add(Usermod(spec, "--gid", gid.Text, "gid").Build("gid", actual.GidName ?? Text(actual.Gid), gid.Text));
         if (spec.Groups is { } groups)
         {
             if (spec.Membership == Membership.Exact)
             {
                 if (!groups.SequenceEqual(actual.Groups))
-                    changes.Add(new Change("groups", Show(actual.Groups), Show(groups), ["usermod", "--groups", string.Join(',', groups), name]));
+                    changes.Add(Usermod(spec, "--groups", string.Join(',', groups), "groups").Build("groups", Show(actual.Groups), Show(groups)));
             }
             else
             {
                 var missing = groups.Except(actual.Groups, StringComparer.Ordinal).ToList();
                 if (missing.Count > 0)
-                    changes.Add(new Change("groups", Show(actual.Groups), Show(actual.Groups.Union(missing).Order(StringComparer.Ordinal).ToList()),
-                        ["usermod", "--append", "--groups", string.Join(',', missing), name]));
+                    changes.Add(new Command(spec, "usermod").Flag("--append").Option("--groups", string.Join(',', missing), "groups")
+                        .Build("groups", Show(actual.Groups), Show(actual.Groups.Union(missing).Order(StringComparer.Ordinal).ToList())));
             }
         }
         if (spec.Home is { } home && home != actual.Home)
-            changes.Add(new Change("home", actual.Home, home,
-                spec.ManageHome ? ["usermod", "--home", home, "--move-home", name] : ["usermod", "--home", home, name]));
+        {
+            var move = new Command(spec, "usermod").Option("--home", home, "home");
+            if (spec.ManageHome) move.Flag("--move-home");
+            changes.Add(move.Build("home", actual.Home, home));
+        }
         if (spec.Shell is { } shell && shell != actual.Shell)
-            changes.Add(new Change("shell", actual.Shell, shell, ["usermod", "--shell", shell, name]));
+            changes.Add(Usermod(spec, "--shell", shell, "shell").Build("shell", actual.Shell, shell));
         if (spec.Comment is { } comment && comment != actual.Comment)
-            changes.Add(new Change("comment", actual.Comment, comment, ["usermod", "--comment", comment, name]));
+            changes.Add(Usermod(spec, "--comment", comment, "comment").Build("comment", actual.Comment, comment));
         if (spec.Password is { } password && password != actual.Password)
-            changes.Add(new Change("password", actual.Password, password, ["usermod", "--password", password, name]));
+            changes.Add(Usermod(spec, "--password", password, "password").Build("password", actual.Password, password));
         if (spec.Expiry is { } expiry && expiry.Days != actual.ExpiryDays)
-            changes.Add(new Change("expiry", UserExpiry.Show(actual.ExpiryDays), expiry.ToString(),
-                ["usermod", "--expiredate", expiry.Date is null ? "" : expiry.ToString(), name]));
+            changes.Add(Usermod(spec, "--expiredate", expiry.Date is null ? "" : expiry.ToString(), "expiry")
+                .Build("expiry", UserExpiry.Show(actual.ExpiryDays), expiry.ToString()));
         return changes;
+    }
+
+    private static Command Usermod(UserSpec spec, string option, string value, string property) =>
+        new Command(spec, "usermod").Option(option, value, property);
+
+    /// <summary>
+    /// A shadow-utils argv being built; each option value taken from a sensitive property is marked in
+    /// <see cref="Change.SensitiveArgs"/>, so plans show the command with only that value redacted.
+    /// The login name (the title) is never sensitive: ids must not come from secrets.
+    /// </summary>
+    private sealed class Command(UserSpec spec, string program)
+    {
+        private readonly List<string> _argv = [program];
+        private HashSet<int>? _sensitive;
+
+        public Command Flag(string flag)
+        {
+            _argv.Add(flag);
+            return this;
+        }
+
+        public Command Option(string option, string value, string property)
+        {
+            _argv.Add(option);
+            if (spec.IsSensitive(property) || AlwaysSensitive.Contains(property)) (_sensitive ??= []).Add(_argv.Count);
+            _argv.Add(value);
+            return this;
+        }
+
+        public Change Build(string property, string? from, string? to)
+        {
+            _argv.Add(spec.Name);
+            return new Change(property, from, to, _argv) { SensitiveArgs = _sensitive };
+        }
     }
 
     /// <inheritdoc />
     /// <remarks>
-    /// Runs each change's argv in order; the first failure throws with the command (the password
-    /// change's hash shown as (redacted)) and the tail of stderr.
+    /// Runs each change's argv in order; the first failure throws with the command (the hash, and any
+    /// other sensitive value, shown as (redacted)) and the tail of stderr.
     /// </remarks>
     public override async ValueTask ApplyAsync(UserSpec spec, UserActual actual, IReadOnlyList<Change> changes, ProviderContext context, CancellationToken ct)
     {
         foreach (var change in changes)
         {
             if (change.Argv is not { Count: > 0 } argv) throw ProviderException.UnexpectedChange(Type, change.Property);
-            var display = spec.IsSensitive(change.Property) && change.Property != "ensure"
-                ? ShellQuote.Join(argv.Select(a => a == spec.Password ? Value.Redacted : a))
-                : ShellQuote.Join(argv);
-            if (spec.Sensitive) display = Value.Redacted;
+            // The same view the plan shows: only the values the diff marked sensitive are hidden.
+            var display = spec.Sensitive ? Value.Redacted : ShellQuote.Join(change.MaskedArgv()!);
             await AccountCommands.RunAsync(context.System, argv, display, ct).ConfigureAwait(false);
         }
     }

@@ -134,6 +134,29 @@ public class UserTests
     }
 
     [Fact]
+    public void Diff_PasswordChange_MarksOnlyTheHashSensitive()
+    {
+        var missing = _provider.Diff(new UserSpec("deploy") { Uid = 2001, Password = Hash }, UserActual.Absent("deploy"));
+        missing[0].SensitiveArgs.ShouldBeNull("useradd carries no sensitive value");
+        missing[1].SensitiveArgs.ShouldBe(new HashSet<int> { 2 });
+        missing[1].MaskedArgv().ShouldBe(["usermod", "--password", "(redacted)", "deploy"]);
+        var existing = _provider.Diff(new UserSpec("deploy") { Password = "!" + Hash }, Existing()).Single();
+        existing.MaskedArgv().ShouldBe(["usermod", "--password", "(redacted)", "deploy"]);
+        existing.Argv.ShouldBe(["usermod", "--password", "!" + Hash, "deploy"], "the command that runs keeps the hash");
+    }
+
+    [Fact]
+    public void Diff_PropertyFromSecret_MarksItsValueInUseraddAndUsermod()
+    {
+        // A comment computed from a secret: only its value hides, in the useradd of a new user and in usermod.
+        var spec = ParseOk<UserSpec>(_provider, Resource("user", "deploy", ("shell", "/bin/sh"), ("comment", Plain("Ops 4711", sensitive: true))));
+        _provider.Diff(spec, UserActual.Absent("deploy")).Single().MaskedArgv()
+            .ShouldBe(["useradd", "--shell", "/bin/sh", "--comment", "(redacted)", "deploy"]);
+        _provider.Diff(spec, Existing() with { Shell = "/bin/sh" }).Single().MaskedArgv()
+            .ShouldBe(["usermod", "--comment", "(redacted)", "deploy"]);
+    }
+
+    [Fact]
     public void Diff_SystemUserMinimal_PlansUseraddSystem()
     {
         _provider.Diff(new UserSpec("svc") { System = true }, UserActual.Absent("svc")).Single().Argv
