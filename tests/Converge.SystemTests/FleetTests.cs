@@ -19,9 +19,7 @@ public class FleetTests(ITestOutputHelper output)
     {
         var before = MachineSnapshot.Take();
         var cgroupsBefore = OwnCgroupTree();
-        var watch = Stopwatch.StartNew();
         var fleet = await Fleet.StartAsync(3, new FleetOptions { AddressBlock = "169.254.41.0", NamePrefix = "web-" });
-        var up = watch.Elapsed;
         var links = fleet.Hosts.Select(h => h.Link.MachineName).ToList();
         var pidNamespaces = fleet.Hosts.Select(h => h.Host.PidNamespace).ToList();
         var stateDirs = fleet.Hosts.Select(h => h.Host.StateDirectory).ToList();
@@ -85,8 +83,9 @@ public class FleetTests(ITestOutputHelper output)
             password.ExitCode.ShouldBe(255);
             password.Stderr.ShouldContain("Permission denied (publickey)");
         }
-        var down = watch.Elapsed - up;
-        output.WriteLine($"3 hosts: up {up.TotalSeconds:0.0} s, down {down.TotalSeconds:0.0} s");
+        output.WriteLine($"3 hosts: up {fleet.UpTime.TotalSeconds:0.0} s, down {fleet.DownTime.TotalSeconds:0.0} s");
+        foreach (var h in fleet.Hosts)
+            output.WriteLine($"  {h.Name}: {h.StartTimings}; teardown {h.StopTimings.Host.TotalSeconds:0.00} s, link gone {h.StopTimings.Link.TotalSeconds:0.00} s later");
 
         foreach (var link in links) Directory.Exists("/sys/class/net/" + link).ShouldBeFalse($"{link} went with its host's namespace");
         (await MachineCommand.CheckAsync(["ip", "-o", "addr"])).Stdout.ShouldNotContain("169.254.41.");
@@ -138,6 +137,23 @@ public class FleetTests(ITestOutputHelper output)
             await Should.ThrowAsync<OperationCanceledException>(async () => await client.ConnectAsync(changed.Endpoint, limit.Token));
         await changed.Link.SetUpAsync(true);
         (await fleet.SshAsync(changed, "root", "true")).ExitCode.ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task TenHosts_AllReachableAtOnce_UpAndDownTimesReported()
+    {
+        var fleet = await Fleet.StartAsync(10, new FleetOptions { AddressBlock = "169.254.44.0" });
+        var hosts = fleet.Hosts;
+        await using (fleet)
+        {
+            hosts.Select(h => h.Address.ToString()).Distinct().Count().ShouldBe(10);
+            var runs = await Task.WhenAll(hosts.Select(h => fleet.SshAsync(h, SshHost.DeployUser, "sudo -n hostname")));
+            runs.Select(r => r.Stdout.Trim()).ShouldBe(hosts.Select(h => h.Name));
+        }
+        output.WriteLine($"10 hosts: up {fleet.UpTime.TotalSeconds:0.0} s, down {fleet.DownTime.TotalSeconds:0.0} s");
+        foreach (var h in hosts)
+            output.WriteLine($"  {h.Name}: {h.StartTimings}; teardown {h.StopTimings.Host.TotalSeconds:0.00} s, link gone {h.StopTimings.Link.TotalSeconds:0.00} s later");
+        hosts.ShouldAllBe(h => !h.Link.ExistsOnMachine);
     }
 
     [Fact]

@@ -49,6 +49,11 @@ public sealed class Fleet : IAsyncDisposable
 
     public IReadOnlyList<SshHost> Hosts => _hosts;
 
+    /// <summary>How long <see cref="StartAsync"/> took, and (after dispose) the teardown.</summary>
+    public TimeSpan UpTime { get; private init; }
+
+    public TimeSpan DownTime { get; private set; }
+
     /// <summary>The fleet's directory on the machine (mode 700), removed on dispose.</summary>
     public string Directory { get; }
 
@@ -67,6 +72,7 @@ public sealed class Fleet : IAsyncDisposable
     public static async Task<Fleet> StartAsync(int count, FleetOptions options)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         var first = HostLink.CheckBlock(IPAddress.Parse(options.AddressBlock));
         var blocks = Enumerable.Range(0, count).Select(i => HostLink.ToAddress(first + 4u * (uint)i)).ToList();
         foreach (var block in blocks) HostLink.CheckBlock(block);
@@ -86,7 +92,7 @@ public sealed class Fleet : IAsyncDisposable
                 try { started[i] = await SshHost.StartAsync(options.NamePrefix + (i + 1).ToString(CultureInfo.InvariantCulture), blocks[i], publicKey, options.HostStartTimeout); }
                 finally { gate.Release(); }
             }));
-            var fleet = new Fleet(directory, [.. started.Select(h => h!)]);
+            var fleet = new Fleet(directory, [.. started.Select(h => h!)]) { UpTime = watch.Elapsed };
             fleet.WriteKnownHosts();
             return fleet;
         }
@@ -148,6 +154,7 @@ public sealed class Fleet : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         var errors = new List<Exception>();
         foreach (var relay in _relays) await relay.DisposeAsync();
         // Hosts go down in parallel: each teardown mostly waits for the kernel.
@@ -159,6 +166,7 @@ public sealed class Fleet : IAsyncDisposable
         await Task.WhenAll(teardowns);
         try { System.IO.Directory.Delete(Directory, recursive: true); }
         catch (DirectoryNotFoundException) { }
+        DownTime = watch.Elapsed;
         if (errors.Count > 0) throw new AggregateException("fleet teardown", errors);
     }
 }

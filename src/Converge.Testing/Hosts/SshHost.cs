@@ -56,6 +56,12 @@ public sealed class SshHost : IAsyncDisposable
     /// <summary>The password of <see cref="PasswordSudoUser"/> (random per host; never a login password over SSH, which takes keys only).</summary>
     public string PasswordSudoPassword { get; }
 
+    /// <summary>Where this host's start went (for the fixture's own measurements).</summary>
+    public SshHostTimings StartTimings { get; private set; } = new(default, default, default, default);
+
+    /// <summary>After dispose: the host's teardown, then the wait until the kernel had removed its link.</summary>
+    public (TimeSpan Host, TimeSpan Link) StopTimings { get; private set; }
+
     /// <summary>The host's current public host key, as in known_hosts: <c>ssh-ed25519 AAAA…</c>.</summary>
     public string HostPublicKey { get; private set; } = "";
 
@@ -69,6 +75,7 @@ public sealed class SshHost : IAsyncDisposable
     internal static async Task<SshHost> StartAsync(string name, IPAddress block, string clientPublicKey, TimeSpan startTimeout)
     {
         var (maskedDirs, removedFiles) = DotnetLocations();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         var host = await Task.Run(() => ThrowawayHost.Start(new HostOptions
         {
             Hostname = name,
@@ -81,14 +88,23 @@ public sealed class SshHost : IAsyncDisposable
         HostLink? link = null;
         try
         {
+            var started = watch.Elapsed;
             link = await HostLink.AttachAsync(host, block);
+            var linked = watch.Elapsed;
+            // man-db's trigger would rebuild the whole manual index in every host (seconds of CPU each, for
+            // pages nobody reads there); without its auto-update flag the trigger does nothing.
+            await host.ShAsync("rm -f /var/lib/man-db/auto-update");
+            // When HostOptions.Packages (cached package layers) is on main: start the host with
+            // Packages = ["openssh-server", "sudo"] instead; the keys made below are fresh per host either way.
             await DebCache.InstallAsync(host, "openssh-server", "sudo");
+            var installed = watch.Elapsed;
             var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
             var setup = await host.RunAsync(["/bin/bash", "-c", SetupScript, "setup", link.HostAddress.ToString(), clientPublicKey.Trim(), password, .. removedFiles],
                 timeout: TimeSpan.FromSeconds(60));
             if (setup.ExitCode != 0) throw new InvalidOperationException($"setting up sshd in host {name} failed: {setup}");
             var sshHost = new SshHost(host, link, password);
             await sshHost.StartSshdAsync();
+            sshHost.StartTimings = new SshHostTimings(started, linked - started, installed - linked, watch.Elapsed - installed);
             return sshHost;
         }
         catch
@@ -215,8 +231,11 @@ public sealed class SshHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         await Host.DisposeAsync();
+        var hostDown = watch.Elapsed;
         await Link.WaitGoneAsync(LinkTeardownTimeout);
+        StopTimings = (hostDown, watch.Elapsed - hostDown);
     }
 
     /// <summary>OpenSSH's fingerprint of a public key line (<c>type base64 [comment]</c>).</summary>
@@ -260,4 +279,16 @@ public sealed class SshHost : IAsyncDisposable
         }
         return ([.. dirs], [.. files]);
     }
+}
+
+/// <summary>
+/// The phases of an <see cref="SshHost"/>'s start: the throwaway host itself, its link, installing
+/// openssh-server and sudo from the deb cache, and users, keys and sshd up to a TCP connect from the machine.
+/// </summary>
+public sealed record SshHostTimings(TimeSpan Host, TimeSpan Link, TimeSpan Packages, TimeSpan Sshd)
+{
+    public TimeSpan Total => Host + Link + Packages + Sshd;
+
+    public override string ToString() =>
+        $"host {Host.TotalSeconds:0.00} s, link {Link.TotalSeconds:0.00} s, packages {Packages.TotalSeconds:0.00} s, users+keys+sshd {Sshd.TotalSeconds:0.00} s";
 }
