@@ -261,6 +261,7 @@ public sealed class SshHost : IAsyncDisposable
             "/usr/share/dotnet", "/usr/lib/dotnet", "/usr/lib64/dotnet", "/usr/local/share/dotnet", "/usr/local/lib/dotnet",
             "/opt/dotnet", "/etc/dotnet", "/root/.dotnet",
         };
+        if (Environment.GetEnvironmentVariable("HOME") is { Length: > 1 } home) candidates.Add(home + "/.dotnet");
         // The runtime this process runs on: .../dotnet/shared/Microsoft.NETCore.App/<version>/System.Private.CoreLib.dll.
         if (new FileInfo(typeof(object).Assembly.Location).Directory?.Parent?.Parent?.Parent is { } runtime) candidates.Add(runtime.FullName);
         foreach (var variable in new[] { "DOTNET_ROOT", "DOTNET_ROOT_X64", "DOTNET_INSTALL_DIR" })
