@@ -8,8 +8,8 @@ namespace Converge.Testing.Hosts;
 /// <summary>
 /// A userspace TCP relay that adds latency: it listens on a machine address and forwards every
 /// connection to <see cref="Target"/>, holding each chunk it reads <see cref="Delay"/> before writing it on,
-/// in each direction. A round trip through it takes the link's own plus twice the delay (25 ms gives
-/// ~51 ms), while data keeps flowing (chunks are pipelined, not serialized). For latency benchmarks on
+/// in each direction. A round trip through it takes the link's own plus at least twice the delay (25 ms
+/// gives 51 ms and a few ms of timer slack on a loaded machine), while data keeps flowing (chunks are pipelined, not serialized). For latency benchmarks on
 /// kernels without netem; connections to it are ordinary TCP, so clients see a distant server.
 /// </summary>
 /// <remarks>
@@ -129,8 +129,11 @@ public sealed class TcpDelayRelay : IAsyncDisposable
         {
             await foreach (var (data, length, due) in queue.Reader.ReadAllAsync(failed.Token))
             {
-                var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
-                if (wait > TimeSpan.Zero) await Task.Delay(wait, failed.Token);
+                // Never early: timers count whole milliseconds on a coarse clock and may fire a little
+                // before the requested time, so wait again (rounded up) until the chunk is due.
+                for (var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due); wait > TimeSpan.Zero;
+                     wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due))
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds)), failed.Token);
                 if (data is null)
                 {
                     to.Shutdown(SocketShutdown.Send);
