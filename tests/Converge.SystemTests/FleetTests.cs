@@ -154,6 +154,8 @@ public class FleetTests(ITestOutputHelper output)
         foreach (var h in hosts)
             output.WriteLine($"  {h.Name}: {h.StartTimings}; teardown {h.StopTimings.Host.TotalSeconds:0.00} s, link gone {h.StopTimings.Link.TotalSeconds:0.00} s later");
         hosts.ShouldAllBe(h => !h.Link.ExistsOnMachine);
+        hosts.ShouldAllBe(h => !Directory.Exists(h.Host.StateDirectory));
+        Directory.Exists(fleet.Directory).ShouldBeFalse();
     }
 
     [Fact]

@@ -156,7 +156,10 @@ public sealed class Fleet : IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var errors = new List<Exception>();
-        foreach (var relay in _relays) await relay.DisposeAsync();
+        // A failing relay must not keep the hosts up: collect, tear everything down, then report.
+        foreach (var relay in _relays)
+            try { await relay.DisposeAsync(); }
+            catch (Exception e) { errors.Add(e); }
         // Hosts go down in parallel: each teardown mostly waits for the kernel.
         var teardowns = _hosts.Select(async h =>
         {
