@@ -19,6 +19,7 @@ fingerprint() {
   ip netns list 2>/dev/null || true
   cut -d' ' -f2,3 /proc/self/mounts | sort
   ls -d /tmp/converge-* 2>/dev/null || true   # every test temp dir starts with converge- and must be gone
+  ls -d /sys/fs/cgroup/converge-host-* /sys/fs/cgroup/unified/converge-host-* 2>/dev/null || true   # systemd hosts' cgroups
   true
 }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
 using Converge.Cli.Commands;
 using Converge.Engine;
 
@@ -21,8 +22,12 @@ public static class CliApp
             return ExitCodes.Usage;
         }
         // Ctrl-C / SIGTERM cancel the run's token: no new resource starts, the running one finishes (an
-        // exec's own timeout bounds it), the report is written. The default 2 s grace would kill it mid-write.
-        return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(10) });
+        // exec's own timeout bounds it), the report is written. Handled here, from before the command starts,
+        // rather than by System.CommandLine (ProcessTerminationTimeout off): see Interrupts. Only commands that
+        // take the token (async actions) can stop cleanly; the others change nothing and keep the default action.
+        using var interrupts = parsed.Action is AsynchronousCommandLineAction ? new Interrupts(Console.Error) : null;
+        return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null },
+            interrupts?.Token ?? CancellationToken.None);
     }
 
     public static RootCommand Build()
@@ -80,6 +85,7 @@ public static class CliApp
         catalog.SetAction(parse => new CatalogCommand(o.Read(parse), parse.GetValue(catalogPath)!).Run());
         root.Subcommands.Add(catalog);
 
+        root.Subcommands.Add(AgentCommand.Build(o));
         return root;
     }
 }

@@ -165,6 +165,10 @@ public sealed class RunEngine(ProviderContext context, RefreshJournal journal, R
 
             var refreshTargets = graph.Outgoing(id).Where(e => e.Refreshes).Select(e => e.To.ToString()).Distinct().ToList();
 
+            // A resource whose changes do what the refresh would needs no separate refresh (a started service
+            // is not restarted); otherwise the refresh follows the changes (an enabled service is restarted).
+            var refreshDue = wantsRefresh && !provider.ChangesCoverRefresh(spec, changes);
+
             if (noop)
             {
                 if (changes.Count == 0 && !wantsRefresh)
@@ -172,9 +176,8 @@ public sealed class RunEngine(ProviderContext context, RefreshJournal journal, R
                 return Done(OutcomeStatus.WouldChange, changes) with
                 {
                     RefreshedBy = refreshSources,
-                    // A resource that changes anyway needs no separate refresh (a started service is not restarted).
-                    Refreshed = wantsRefresh && changes.Count == 0,
-                    RefreshChanges = wantsRefresh && changes.Count == 0 ? redactor.Redact(spec, provider.PlanRefresh(spec)) : [],
+                    Refreshed = refreshDue,
+                    RefreshChanges = refreshDue ? redactor.Redact(spec, provider.PlanRefresh(spec)) : [],
                 };
             }
 
@@ -193,7 +196,7 @@ public sealed class RunEngine(ProviderContext context, RefreshJournal journal, R
                 if (changes.Count > 0)
                     await provider.ApplyAsync(spec, actual, changes, context, CancellationToken.None).ConfigureAwait(false);
                 IReadOnlyList<Change> refreshChanges = [];
-                if (wantsRefresh && changes.Count == 0)
+                if (refreshDue)
                 {
                     refreshChanges = provider.PlanRefresh(spec);
                     await provider.RefreshAsync(spec, context, CancellationToken.None).ConfigureAwait(false);
@@ -202,7 +205,7 @@ public sealed class RunEngine(ProviderContext context, RefreshJournal journal, R
                 return Done(OutcomeStatus.Changed, changes) with
                 {
                     RefreshedBy = refreshSources,
-                    Refreshed = refreshChanges.Count > 0 || (wantsRefresh && changes.Count == 0),
+                    Refreshed = refreshChanges.Count > 0 || refreshDue,
                     RefreshChanges = redactor.Redact(spec, refreshChanges),
                 };
             }

@@ -33,8 +33,13 @@ public static class RunReport
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
-    /// <summary>Writes the report as UTF-8 JSON (ending in a newline) to <paramref name="stream"/>.</summary>
-    public static void Write(Stream stream, RunContext context, string node, RunResult result, DateTimeOffset finishedAt)
+    /// <summary>
+    /// Writes the report as UTF-8 JSON (ending in a newline) to <paramref name="stream"/>. The agent
+    /// passes <paramref name="agent"/> (source, revision transition, fallback); it is written as the
+    /// <c>agent</c> member, which manual runs leave out.
+    /// </summary>
+    public static void Write(Stream stream, RunContext context, string node, RunResult result, DateTimeOffset finishedAt,
+        System.Text.Json.Nodes.JsonObject? agent = null)
     {
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
@@ -49,21 +54,12 @@ public static class RunReport
             w.WriteString("startedAt", context.StartedAt.ToString("O"));
             w.WriteString("finishedAt", finishedAt.ToString("O"));
             w.WriteNumber("durationMs", Math.Round(result.Duration.TotalMilliseconds, 1));
-
-            w.WriteStartObject("manifest");
-            w.WriteString("path", context.ManifestPath);
-            if (context.Revision is { } rev)
+            WriteManifest(w, context);
+            if (agent is not null)
             {
-                w.WriteStartObject("revision");
-                WriteNullable(w, "commit", rev.Commit);
-                WriteNullable(w, "author", rev.Author);
-                WriteNullable(w, "subject", rev.Subject);
-                WriteNullable(w, "date", rev.Date?.ToString("O"));
-                w.WriteBoolean("dirty", rev.Dirty);
-                w.WriteEndObject();
+                w.WritePropertyName("agent");
+                agent.WriteTo(w);
             }
-            else w.WriteNull("revision");
-            w.WriteEndObject();
 
             var s = result.Summary;
             w.WriteStartObject("summary");
@@ -104,6 +100,67 @@ public static class RunReport
             w.WriteEndObject();
         }
         stream.WriteByte((byte)'\n');
+    }
+
+    /// <summary>
+    /// The report of a run that never reached the engine: the manifests at the revision did not load or
+    /// compile, or the agent's cycle failed before converging. Same format as a run's report, with no
+    /// resources, the exit code, and the <paramref name="errors"/> (one diagnostic or message each).
+    /// </summary>
+    public static void WriteFailure(Stream stream, RunContext context, string node, IReadOnlyList<string> errors, int exitCode,
+        DateTimeOffset finishedAt, System.Text.Json.Nodes.JsonObject? agent = null)
+    {
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("formatVersion", FormatVersion);
+            w.WriteString("runId", context.RunId);
+            w.WriteString("host", context.Host);
+            w.WriteString("node", node);
+            w.WriteString("user", context.User);
+            WriteNullable(w, "sudoUser", context.SudoUser);
+            w.WriteBoolean("noop", false);
+            w.WriteString("startedAt", context.StartedAt.ToString("O"));
+            w.WriteString("finishedAt", finishedAt.ToString("O"));
+            w.WriteNumber("durationMs", Math.Round((finishedAt - context.StartedAt).TotalMilliseconds, 1));
+            WriteManifest(w, context);
+            if (agent is not null)
+            {
+                w.WritePropertyName("agent");
+                agent.WriteTo(w);
+            }
+            w.WriteStartObject("summary");
+            foreach (var name in new[] { "total", "unchanged", "changed", "wouldChange", "unknown", "failed", "skipped" })
+                w.WriteNumber(name, 0);
+            w.WriteEndObject();
+            w.WriteNumber("exitCode", exitCode);
+            w.WriteBoolean("interrupted", false);
+            w.WriteStartArray("errors");
+            foreach (var e in errors) w.WriteStringValue(e);
+            w.WriteEndArray();
+            w.WriteStartArray("resources");
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        stream.WriteByte((byte)'\n');
+    }
+
+    private static void WriteManifest(Utf8JsonWriter w, RunContext context)
+    {
+        w.WriteStartObject("manifest");
+        w.WriteString("path", context.ManifestPath);
+        if (context.Revision is { } rev)
+        {
+            w.WriteStartObject("revision");
+            WriteNullable(w, "commit", rev.Commit);
+            WriteNullable(w, "author", rev.Author);
+            WriteNullable(w, "subject", rev.Subject);
+            WriteNullable(w, "date", rev.Date?.ToString("O"));
+            w.WriteBoolean("dirty", rev.Dirty);
+            w.WriteEndObject();
+        }
+        else w.WriteNull("revision");
+        w.WriteEndObject();
     }
 
     private static void WriteChanges(Utf8JsonWriter w, string name, IReadOnlyList<Change> changes)

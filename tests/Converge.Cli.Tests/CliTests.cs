@@ -31,7 +31,7 @@ public class CliTests
     {
         var run = ConvergeProcess.Run("--help");
         run.ExitCode.ShouldBe(0);
-        foreach (var command in new[] { "apply", "validate", "facts", "graph", "catalog" }) run.Stdout.ShouldContain(command);
+        foreach (var command in new[] { "apply", "validate", "facts", "graph", "catalog", "agent" }) run.Stdout.ShouldContain(command);
     }
 
     [Fact]
@@ -317,9 +317,6 @@ public class CliTests
         // No fixed sleeps (they flake on a loaded machine): interrupt once the slow resource runs, and let it
         // finish only after converge has said it saw the interrupt.
         SpinWait.SpinUntil(() => File.Exists(dir["slow-started"]), TimeSpan.FromSeconds(60)).ShouldBeTrue("exec[slow] never started");
-        // KNOWN, under investigation: a SIGINT within ~50 ms of converge starting a child process can kill
-        // converge with the default action (exit by signal, no report). Not what this test is about.
-        Thread.Sleep(300);
         using (var kill = Process.Start("kill", ["-INT", run.Id.ToString()])) kill.WaitForExit();
         string? line;
         while ((line = run.StandardError.ReadLine()) is not null && !line.Contains("interrupted: letting the running resource finish")) { }

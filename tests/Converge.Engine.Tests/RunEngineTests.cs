@@ -56,6 +56,35 @@ public class RunEngineTests
     }
 
     [Fact]
+    public async Task Run_TargetChangesToo_ItsChangeCoversTheRefresh()
+    {
+        using var h = new EngineHarness().Add("conf", notify: ["svc"]).Add("svc");
+        var plan = (await h.RunAsync(noop: true)).Outcomes.Single(o => o.Id.Title == "svc");
+        plan.Refreshed.ShouldBeFalse();
+        plan.RefreshChanges.ShouldBeEmpty();
+        var r = await h.RunAsync();
+        h.Provider.Log.ShouldBe(["apply conf", "apply svc"]);
+        r.Outcomes.Single(o => o.Id.Title == "svc").Refreshed.ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task Run_TargetChangesButTheChangeDoesNotCoverTheRefresh_RefreshFollowsTheChange()
+    {
+        using var h = new EngineHarness().Add("conf", notify: ["svc"]).Add("svc");
+        h.Provider.ChangesKeepRefresh.Add("svc");
+        var plan = (await h.RunAsync(noop: true)).Outcomes.Single(o => o.Id.Title == "svc");
+        plan.Changes.ShouldHaveSingleItem().Property.ShouldBe("value");
+        plan.Refreshed.ShouldBeTrue();
+        plan.RefreshChanges.ShouldHaveSingleItem().Argv.ShouldBe(["restart", "svc"]);
+        var r = await h.RunAsync();
+        h.Provider.Log.ShouldBe(["apply conf", "apply svc", "refresh svc"]);
+        var svc = r.Outcomes.Single(o => o.Id.Title == "svc");
+        svc.Status.ShouldBe(OutcomeStatus.Changed);
+        svc.Refreshed.ShouldBeTrue();
+        svc.RefreshChanges.ShouldHaveSingleItem().Argv.ShouldBe(["restart", "svc"]);
+    }
+
+    [Fact]
     public async Task Run_NotifyingResourceUnchanged_DoesNotRefresh()
     {
         using var h = new EngineHarness().Add("conf", notify: ["svc"]).Add("svc");

@@ -19,6 +19,10 @@ internal sealed class ScriptedProvider : ResourceProvider<ScriptedSpec, string>
     public HashSet<string> DependsOnUpstream { get; } = [];
     public Dictionary<string, TaskCompletionSource> Gates { get; } = new();
     public Dictionary<string, string> ExclusiveKeys { get; } = new();
+    public HashSet<string> ChangesKeepRefresh { get; } = [];
+
+    public override bool ChangesCoverRefresh(ScriptedSpec spec, IReadOnlyList<Change> changes) =>
+        changes.Count > 0 && !ChangesKeepRefresh.Contains(spec.Id.Title);
 
     public override string? ExclusiveKey(ScriptedSpec spec) => ExclusiveKeys.GetValueOrDefault(spec.Id.Title);
 

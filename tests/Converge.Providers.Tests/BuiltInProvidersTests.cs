@@ -33,4 +33,15 @@ public class BuiltInProvidersTests
         spec.Sensitive.ShouldBeTrue();
         spec.IsSensitive("content").ShouldBeTrue();
     }
+
+    [Fact]
+    public void PropertyNames_NeverTheCompilersCommonKeys()
+    {
+        // The compiler takes these keys of every resource for itself (ResourceExpander.CommonKeys), so a
+        // property of the same name never reaches Parse: line's 'before' anchor was unusable that way.
+        string[] common = ["require", "before", "notify", "subscribe", "tags", "sensitive", "noop", "when", "for_each"];
+        var registry = BuiltInProviders.Registry();
+        foreach (var type in registry.TypeNames)
+            registry.Get(type).PropertyNames.Intersect(common).ShouldBeEmpty($"{type} declares a property the compiler takes");
+    }
 }

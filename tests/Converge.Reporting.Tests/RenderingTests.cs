@@ -92,6 +92,32 @@ public class RenderingTests
         File.ReadAllText(dir["last_run.json"]).ShouldContain("\"exitCode\": 6");
     }
 
+    [Fact]
+    public void ReportStore_MaxAge_PrunesOlderReportsButKeepsTheNewest()
+    {
+        using var dir = new TempDir();
+        var (result, context, _) = SampleRun(false);
+        var store = new ReportStore(dir.Path) { Keep = 100, MaxAge = TimeSpan.FromDays(7) };
+        var now = new DateTimeOffset(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
+        // Runs 20, 10, 8 and 6 days ago, then one now: the first three are older than a week.
+        foreach (var daysAgo in new[] { 20, 10, 8, 6 })
+        {
+            var at = now.AddDays(-daysAgo);
+            store.Save(context with { RunId = RunContext.NewRunId(at), StartedAt = at }, "{}", result, at);
+        }
+        // Age is measured from each saved run's start: by the run 10 days ago, the one 20 days ago was out.
+        Directory.GetFiles(store.ReportsDirectory).Length.ShouldBe(3);
+        store.Save(context with { RunId = RunContext.NewRunId(now), StartedAt = now }, "{}", result, now);
+        Directory.GetFiles(store.ReportsDirectory).Select(Path.GetFileName).Order().Select(n => n![..9])
+            .ShouldBe(["20261121T", "20261127T"]);
+
+        // The newest report is never pruned by age, even when its id says it is old (a clock that jumped).
+        using var lone = new TempDir();
+        var loneStore = new ReportStore(lone.Path) { MaxAge = TimeSpan.FromDays(7) };
+        loneStore.Save(context with { RunId = RunContext.NewRunId(now.AddDays(-40)), StartedAt = now }, "{}", result, now);
+        Directory.GetFiles(loneStore.ReportsDirectory).Length.ShouldBe(1);
+    }
+
     [Theory]
     [InlineData("simple", "simple")]
     [InlineData("two words", "'two words'")]

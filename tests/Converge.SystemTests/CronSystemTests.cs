@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 namespace Converge.SystemTests;
 
 /// <summary>
-/// The cron type with real <c>crontab</c> (installed by DebCache inside the host only) and real files
+/// The cron type with real <c>crontab</c> (a package layer, inside the host only) and real files
 /// in /etc/cron.d: the convergence kit through the CLI, hand-made lines preserved, drift reported.
 /// </summary>
 public class CronSystemTests(ITestOutputHelper output)
@@ -30,8 +30,7 @@ public class CronSystemTests(ITestOutputHelper output)
     [Fact]
     public async Task Crontab_ConvergenceKit_HandMadeLinesKept_DriftReported()
     {
-        await using var host = ThrowawayHost.Start(new HostOptions { Hostname = "cron-1" });
-        await DebCache.InstallAsync(host, "runit", "sudo", "cron");
+        await using var host = ThrowawayHost.Start(new HostOptions { Hostname = "cron-1", Packages = ["runit", "sudo", "cron"] });
         (await host.ShAsync("crontab -u root -", stdin: "# mine\n5 * * * * /bin/hand-made\n")).ExitCode.ShouldBe(0);
         await host.WriteFileAsync(Site + "/site.yaml", """
             resources:

@@ -1,12 +1,13 @@
 using System.Security.Cryptography;
+using Converge.Testing.Hosts;
 
 namespace Converge.SystemTests;
 
 /// <summary>
 /// What a throwaway host must not change on the machine: the mount table, the user and package
-/// databases, the fixture's temp dirs, and the processes this test process started.
+/// databases, the fixture's temp dirs, systemd hosts' cgroups, and the processes this test process started.
 /// </summary>
-internal sealed record MachineSnapshot(string Mounts, string Databases, string HostDirs, HashSet<(int Pid, long Start)> Processes)
+internal sealed record MachineSnapshot(string Mounts, string Databases, string HostDirs, string HostCgroups, HashSet<(int Pid, long Start)> Processes)
 {
     private static readonly string[] Files = ["/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow", "/etc/hostname", "/etc/hosts", "/var/lib/dpkg/status"];
 
@@ -14,6 +15,7 @@ internal sealed record MachineSnapshot(string Mounts, string Databases, string H
         File.ReadAllText("/proc/self/mounts"),
         string.Join("\n", Files.Select(f => File.Exists(f) ? $"{Md5(f)}  {f}" : $"missing {f}")),
         string.Join("\n", Directory.GetDirectories("/tmp", "converge-host-*").Order()),
+        string.Join("\n", ThrowawayHost.HostCgroups()),
         ListProcesses());
 
     public static string Md5(string path) => Convert.ToHexStringLower(MD5.HashData(File.ReadAllBytes(path)));

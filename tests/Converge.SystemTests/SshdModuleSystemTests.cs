@@ -41,8 +41,7 @@ public class SshdModuleSystemTests(ITestOutputHelper output)
     [Fact]
     public async Task SshdModule_ConvergesTwice_RestartsOnlyOnChange_BadSettingNeverReplacesLiveConfig()
     {
-        await using var host = ThrowawayHost.Start(new HostOptions { Hostname = "sshd-1", PrivateNetwork = true });
-        await DebCache.InstallAsync(host, "openssh-server");
+        await using var host = ThrowawayHost.Start(new HostOptions { Hostname = "sshd-1", PrivateNetwork = true, Packages = ["openssh-server"] });
         (await Pid(host)).ShouldBeNull("policy-rc.d kept the package from starting sshd");
         await host.WriteFileAsync(Site + "/site.yaml", Manifest(120));
         // Why the module manages /run/sshd: sshd -t needs it, and only the service's start creates it.

@@ -14,7 +14,7 @@ namespace Converge.SystemTests;
 /// </summary>
 public sealed class SysvServiceSystemTests(ITestOutputHelper output)
 {
-    private const string Site = "/root/site";
+    private const string Site = ServiceScenario.Site;
     private const string PidFile = "/run/cvg-sysv.pid";
 
     /// <summary>A small LSB init script with real LSB exit codes (status: 0 running, 3 not running).</summary>
@@ -52,15 +52,32 @@ public sealed class SysvServiceSystemTests(ITestOutputHelper output)
         esac
         """;
 
-    private static string Manifest(string content) => $$"""
-        resources:
-          - file: /etc/cvg-sysv.conf
-            content: "{{content}}\n"
-            notify: service[cvg-sysv]
-          - service: cvg-sysv
-            ensure: running
-            enable: true
-        """;
+    internal static readonly ServiceManagerCase Sysv = new()
+    {
+        Service = "cvg-sysv",
+        Host = new HostOptions { Hostname = "service-sysv" },
+        PrepareAsync = InstallInitScript,
+        PidAsync = Pid,
+        BreakByHand = "/etc/init.d/cvg-sysv stop && update-rc.d cvg-sysv disable",
+        Enable = ["update-rc.d", "cvg-sysv", "defaults"],
+        // With (disabled) links present it is update-rc.d enable, not defaults.
+        ReEnable = ["update-rc.d", "cvg-sysv", "enable"],
+        Start = ["/etc/init.d/cvg-sysv", "start"],
+        Stop = ["/etc/init.d/cvg-sysv", "stop"],
+        Disable = ["update-rc.d", "cvg-sysv", "disable"],
+        Refresh = [["/etc/init.d/cvg-sysv", "restart"]],
+        AssertEnabledAsync = async (host, enabled) =>
+        {
+            if (enabled)
+            {
+                (await RcLinks(host)).ShouldBe(
+                    "rc0.d/K01cvg-sysv\nrc1.d/K01cvg-sysv\nrc2.d/S01cvg-sysv\nrc3.d/S01cvg-sysv\nrc4.d/S01cvg-sysv\nrc5.d/S01cvg-sysv\nrc6.d/K01cvg-sysv");
+                (await host.RunAsync(["readlink", "/etc/rc2.d/S01cvg-sysv"])).Stdout.Trim().ShouldBe("../init.d/cvg-sysv");
+            }
+            else
+                (await RcLinks(host)).ShouldNotContain("S01cvg-sysv");
+        },
+    };
 
     private static Task<ConvergeRun> Run(ThrowawayHost host, bool noop, int expectedExit, bool json = true)
         => host.ApplyAsync(Site, noop, expectedExit, json);
@@ -87,110 +104,31 @@ public sealed class SysvServiceSystemTests(ITestOutputHelper output)
     [Fact]
     public async Task Sysv_Detected_EnsureEnableRefreshChainAndDrift_Converge()
     {
-        await using var host = ThrowawayHost.Start(new HostOptions { Hostname = "service-sysv" });
-        await InstallInitScript(host);
-        await host.WriteFileAsync(Site + "/site.yaml", Manifest("v1"));
+        await using var host = await ServiceScenario.RunAsync(Sysv, output);
 
-        // 1. --noop: update-rc.d defaults and the start, exact argv; nothing runs.
-        var text = await Run(host, noop: true, expectedExit: 2, json: false);
-        output.WriteLine(text.Stdout);
-        text.Stdout.ShouldContain("$ update-rc.d cvg-sysv defaults");
-        text.Stdout.ShouldContain("$ /etc/init.d/cvg-sysv start");
-        (await Pid(host)).ShouldBeNull("--noop starts nothing");
-        (await RcLinks(host)).ShouldBeEmpty("--noop links nothing");
-        var plan = ConvergenceKit.Changes(await Run(host, noop: true, expectedExit: 2));
-
-        // 2. apply does exactly that: the S links in rc2-5.d, K links in rc0/1/6.d, the service runs.
-        var apply = ConvergenceKit.Changes(await Run(host, noop: false, expectedExit: 2));
-        apply.ShouldBe(plan);
-        apply["service[cvg-sysv]"].ShouldBe(
-            """{"property":"enable","from":"false","to":"true","argv":["update-rc.d","cvg-sysv","defaults"]}""" + "\n" +
-            """{"property":"ensure","from":"stopped","to":"running","argv":["/etc/init.d/cvg-sysv","start"]}""");
-        var first = (await Pid(host)).ShouldNotBeNull();
-        (await RcLinks(host)).ShouldBe(
-            "rc0.d/K01cvg-sysv\nrc1.d/K01cvg-sysv\nrc2.d/S01cvg-sysv\nrc3.d/S01cvg-sysv\nrc4.d/S01cvg-sysv\nrc5.d/S01cvg-sysv\nrc6.d/K01cvg-sysv");
-        (await host.RunAsync(["readlink", "/etc/rc2.d/S01cvg-sysv"])).Stdout.Trim().ShouldBe("../init.d/cvg-sysv");
-        (await host.RunAsync(["/etc/init.d/cvg-sysv", "status"])).ExitCode.ShouldBe(0);
-
-        // 3. Converged: an empty plan, and the pid stays.
-        await Run(host, noop: true, expectedExit: 0);
-        await Run(host, noop: false, expectedExit: 0);
-        (await Pid(host)).ShouldBe(first);
-
-        // 4. The file changes: --noop shows the restart with its argv and changes nothing...
-        await host.WriteFileAsync(Site + "/site.yaml", Manifest("v2"));
-        var refreshText = await Run(host, noop: true, expectedExit: 2, json: false);
-        output.WriteLine(refreshText.Stdout);
-        refreshText.Stdout.ShouldContain("would refresh (notified by file[/etc/cvg-sysv.conf])");
-        refreshText.Stdout.ShouldContain("$ /etc/init.d/cvg-sysv restart");
-        (await Pid(host)).ShouldBe(first);
-        (await host.RunAsync(["cat", "/etc/cvg-sysv.conf"])).Stdout.ShouldBe("v1\n");
-
-        // ...and apply restarts the service: a new pid.
-        var refresh = ConvergenceKit.Changes(await Run(host, noop: false, expectedExit: 2));
-        refresh["service[cvg-sysv]"].ShouldBe(" +refresh");
-        var second = (await Pid(host)).ShouldNotBeNull();
-        second.ShouldNotBe(first);
-        (await host.ShAsync($"kill -0 {first}")).ExitCode.ShouldNotBe(0, "the old process is gone");
-
-        // 5. The file does not change: no refresh, the pid stays.
-        await Run(host, noop: false, expectedExit: 0);
-        (await Pid(host)).ShouldBe(second);
-
-        // 6. Drift: stopped by hand; --noop reports it, apply repairs it, then nothing is left to do.
-        (await host.RunAsync(["/etc/init.d/cvg-sysv", "stop"])).ExitCode.ShouldBe(0);
-        (await Pid(host)).ShouldBeNull();
-        var drift = ConvergenceKit.Changes(await Run(host, noop: true, expectedExit: 2));
-        drift["service[cvg-sysv]"].ShouldBe("""{"property":"ensure","from":"stopped","to":"running","argv":["/etc/init.d/cvg-sysv","start"]}""");
-        (await Pid(host)).ShouldBeNull("--noop starts nothing");
-        await Run(host, noop: false, expectedExit: 2);
-        (await Pid(host)).ShouldNotBeNull();
-        await Run(host, noop: true, expectedExit: 0);
-
-        // 7. Stopped and disabled: stop, then update-rc.d disable turns the S links into K links.
-        await host.WriteFileAsync(Site + "/site.yaml", """
-            resources:
-              - service: cvg-sysv
-                ensure: stopped
-                enable: false
-            """);
-        var stop = ConvergenceKit.Changes(await Run(host, noop: false, expectedExit: 2));
-        stop["service[cvg-sysv]"].ShouldBe(
-            """{"property":"ensure","from":"running","to":"stopped","argv":["/etc/init.d/cvg-sysv","stop"]}""" + "\n" +
-            """{"property":"enable","from":"true","to":"false","argv":["update-rc.d","cvg-sysv","disable"]}""");
-        (await Pid(host)).ShouldBeNull();
+        // Disabled by the scenario's last step: update-rc.d disable turned the S links into K links.
         (await host.RunAsync(["/etc/init.d/cvg-sysv", "status"])).ExitCode.ShouldBe(3);
         (await RcLinks(host)).ShouldBe(
             "rc0.d/K01cvg-sysv\nrc1.d/K01cvg-sysv\nrc2.d/K01cvg-sysv\nrc3.d/K01cvg-sysv\nrc4.d/K01cvg-sysv\nrc5.d/K01cvg-sysv\nrc6.d/K01cvg-sysv");
-        await Run(host, noop: true, expectedExit: 0);
 
-        // 8. Enabled again: with (disabled) links present it is update-rc.d enable, not defaults.
-        await host.WriteFileAsync(Site + "/site.yaml", Manifest("v2"));
-        var again = ConvergenceKit.Changes(await Run(host, noop: false, expectedExit: 2));
-        again["service[cvg-sysv]"].ShouldBe(
-            """{"property":"enable","from":"false","to":"true","argv":["update-rc.d","cvg-sysv","enable"]}""" + "\n" +
-            """{"property":"ensure","from":"stopped","to":"running","argv":["/etc/init.d/cvg-sysv","start"]}""");
-        (await Pid(host)).ShouldNotBeNull();
-        (await RcLinks(host)).ShouldContain("rc2.d/S01cvg-sysv");
-        await Run(host, noop: true, expectedExit: 0);
-
-        // 9. Only stray K links left (the rc2-5.d links removed by hand): update-rc.d enable refuses
-        // ("no runlevel symlinks to modify") and defaults keeps a service that has any link, so the
-        // links are removed first and recreated by defaults.
+        // Only stray K links left (enabled again, then the rc2-5.d links removed by hand): update-rc.d
+        // enable refuses ("no runlevel symlinks to modify") and defaults keeps a service that has any link,
+        // so the links are removed first and recreated by defaults.
+        await host.WriteFileAsync(Site + "/site.yaml", ServiceScenario.Manifest(Sysv, "v2"));
+        await Run(host, noop: false, expectedExit: 2);
         (await host.ShAsync("rm /etc/rc[2-5].d/S01cvg-sysv")).ExitCode.ShouldBe(0);
         var stray = ConvergenceKit.Changes(await Run(host, noop: false, expectedExit: 2));
         stray["service[cvg-sysv]"].ShouldBe(
             """{"property":"enable","from":"false","to":"true","argv":["update-rc.d","-f","cvg-sysv","remove"]}""" + "\n" +
             """{"property":"enable","from":"false","to":"true","argv":["update-rc.d","cvg-sysv","defaults"]}""");
-        (await RcLinks(host)).ShouldBe(
-            "rc0.d/K01cvg-sysv\nrc1.d/K01cvg-sysv\nrc2.d/S01cvg-sysv\nrc3.d/S01cvg-sysv\nrc4.d/S01cvg-sysv\nrc5.d/S01cvg-sysv\nrc6.d/K01cvg-sysv");
+        await Sysv.AssertEnabledAsync(host, true);
         await Run(host, noop: true, expectedExit: 0);
     }
 
     [Fact]
     public async Task Sysv_ExplicitProvider_ReloadOnRefresh_KeepsThePid()
     {
-        await using var host = ThrowawayHost.Start(new HostOptions { Hostname = "service-sysv-reload" });
+        await using var host = ThrowawayHost.Start(Sysv.Host with { Hostname = "service-sysv-reload" });
         await InstallInitScript(host);
         string Reloading(string content) => $$"""
             resources:

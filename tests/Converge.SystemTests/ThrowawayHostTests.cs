@@ -200,4 +200,23 @@ public class FailedSetupTests
         error.Message.ShouldContain("/nonexistent/converge-source");
         Directory.GetDirectories("/tmp", "converge-host-*").Order().ToList().ShouldBe(before);
     }
+
+    [Fact]
+    public void SystemdNotBootedInTime_ReportsItsStateAndUnits_AndLeavesNothing()
+    {
+        var dirs = Directory.GetDirectories("/tmp", "converge-host-*").Order().ToList();
+        var cgroups = ThrowawayHost.HostCgroups();
+        var error = Should.Throw<HostStartException>(() => ThrowawayHost.Start(new HostOptions
+        {
+            Hostname = "slow-boot",
+            Init = HostInit.Systemd,
+            MountConverge = false,
+            BootTimeout = TimeSpan.FromMilliseconds(50),
+        }));
+        error.Message.ShouldStartWith("systemd in host slow-boot did not finish booting within 0.1 s (is-system-running: ");
+        error.Message.ShouldContain("\nfailed units:\n");
+        error.Message.ShouldContain("\npending jobs:\n");
+        Directory.GetDirectories("/tmp", "converge-host-*").Order().ToList().ShouldBe(dirs);
+        ThrowawayHost.HostCgroups().ShouldBe(cgroups);
+    }
 }

@@ -48,8 +48,7 @@ public class UsersModuleSystemTests(ITestOutputHelper output)
     [Fact]
     public async Task UsersModule_ConvergesTwice_SecondRunNoChanges_BadSudoRuleNeverReplacesLiveFile()
     {
-        await using var host = ThrowawayHost.Start(new HostOptions { Hostname = "users-1" });
-        await DebCache.InstallAsync(host, "runit", "sudo", "cron");
+        await using var host = ThrowawayHost.Start(new HostOptions { Hostname = "users-1", Packages = ["runit", "sudo", "cron"] });
         // The module as shipped: the build copies modules/ beside the converge binary mounted in the host.
         // A user to remove, with a sudoers file of its own.
         (await host.ShAsync("useradd --create-home mallory && echo 'mallory ALL=(ALL) ALL' > /etc/sudoers.d/mallory && chmod 440 /etc/sudoers.d/mallory")).ExitCode.ShouldBe(0);

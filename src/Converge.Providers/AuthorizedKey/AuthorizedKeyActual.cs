@@ -8,6 +8,9 @@ public sealed record AuthorizedKeyActual
     /// <summary>The user's account (home, uid, primary gid); null when the user does not exist.</summary>
     public (string Home, int Uid, int Gid)? Account { get; init; }
 
+    /// <summary>True when ~/.ssh is missing and so is the home directory itself (or it is not a directory).</summary>
+    public bool HomeMissing { get; init; }
+
     /// <summary>lstat of ~/.ssh; null when missing.</summary>
     public FileStatus? DirectoryStatus { get; init; }
 

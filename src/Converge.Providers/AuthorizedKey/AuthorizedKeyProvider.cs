@@ -128,6 +128,7 @@ public sealed class AuthorizedKeyProvider : ResourceProvider<AuthorizedKeySpec, 
         var file = dir?.Kind == FileKind.Directory ? system.Stat(actual.FilePath!) : null;
         return ValueTask.FromResult(actual with
         {
+            HomeMissing = dir is null && system.Stat(account.Value.Home)?.Kind != FileKind.Directory,
             DirectoryStatus = dir,
             FileStatus = file,
             Content = file?.Kind == FileKind.File ? Encoding.UTF8.GetString(system.ReadAllBytes(actual.FilePath!)) : null,
@@ -139,8 +140,8 @@ public sealed class AuthorizedKeyProvider : ResourceProvider<AuthorizedKeySpec, 
     /// Pure. Empty when the key line, the directory and the file are as wanted (for absent: when no line
     /// holds the key). Otherwise, in order: <c>ssh_directory</c> (create), <c>ssh_directory_mode</c>,
     /// <c>ssh_directory_owner</c>, <c>key</c> (with the file's unified diff), <c>mode</c>, <c>owner</c>.
-    /// Throws <see cref="ProviderException"/> for a user that does not exist (when present) or something
-    /// other than a directory/file in the way.
+    /// Throws <see cref="ProviderException"/> for a user that does not exist or has no home directory (when
+    /// present) or something other than a directory/file in the way.
     /// </remarks>
     public override IReadOnlyList<Change> Diff(AuthorizedKeySpec spec, AuthorizedKeyActual actual)
     {
@@ -164,6 +165,8 @@ public sealed class AuthorizedKeyProvider : ResourceProvider<AuthorizedKeySpec, 
             return changes;
         }
 
+        // mkdir of ~/.ssh would fail in apply; say so in the plan, and never make a home as root.
+        if (actual.HomeMissing) throw ProviderException.HomeMissing(account.Home, spec.User);
         if (actual.DirectoryStatus is not { } dir)
             changes.Add(new Change("ssh_directory", "absent", $"{dirPath} {DirectoryMode.ToOctal()} {owner}"));
         else

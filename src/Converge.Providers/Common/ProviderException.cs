@@ -122,6 +122,10 @@ public sealed class ProviderException : Exception
     public static ProviderException CronFileNotAFile(string path, FileKind kind) =>
         new($"{path} is {Describe(kind)}, not a regular file; a cron resource does not replace it — remove it");
 
+    /// <summary>authorized_key for a user whose home directory does not exist: ~/.ssh cannot be made in it.</summary>
+    public static ProviderException HomeMissing(string home, string user) =>
+        new($"home directory {home} of user {user} does not exist; create it (managehome: true on the user, or a directory resource) — authorized_key does not make homes");
+
     /// <summary>Something other than a directory is at ~/.ssh, or something other than a file at authorized_keys.</summary>
     public static ProviderException AuthorizedKeysBlocked(string path, FileKind kind, string wanted) =>
         new($"{path} is {Describe(kind)}, not {wanted}; an authorized_key resource does not replace it — remove it");
@@ -135,6 +139,11 @@ public sealed class ProviderException : Exception
     /// <summary>runit supervises only services linked into its service directory; running one that is not enabled is impossible.</summary>
     public static ProviderException RunitServiceNotEnabled(string name, string link) =>
         new($"runit runs only services linked into its service directory, and {link} does not exist; add enable: true (or link it by hand) to run {name}");
+
+    /// <summary><c>enable: false</c> on a systemd unit that <c>systemctl disable</c> cannot change.</summary>
+    public static ProviderException SystemdUnitCannotBeDisabled(string name, string state) =>
+        new($"systemd unit {name} is {state}: it has no [Install] section of its own, so systemctl disable cannot change it; " +
+            "drop enable: false (use ensure: stopped), or mask the unit (a link resource to /dev/null in /etc/systemd/system)");
 
     /// <summary>Enabling a runit service whose definition directory does not exist would make a dangling link.</summary>
     public static ProviderException RunitDefinitionMissing(string definition) =>

@@ -54,6 +54,13 @@ public interface IResourceProvider
     /// <summary>What a refresh would do, for <c>--noop</c> (e.g. the argv of the restart).</summary>
     IReadOnlyList<Change> PlanRefresh(ResourceSpec spec);
 
+    /// <summary>
+    /// Whether applying <paramref name="changes"/> already does what a pending refresh would, so the refresh
+    /// is dropped (a service that is started, or stopped, needs no restart). Default: any change does. A
+    /// service that is only enabled still runs the old configuration, so for it the refresh follows the changes.
+    /// </summary>
+    bool ChangesCoverRefresh(ResourceSpec spec, IReadOnlyList<Change> changes);
+
     /// <summary>Carries out the refresh; throws on failure. Only called when <see cref="IsRefreshable"/>.</summary>
     ValueTask RefreshAsync(ResourceSpec spec, ProviderContext context, CancellationToken ct);
 }
@@ -93,6 +100,7 @@ public abstract class ResourceProvider<TSpec, TActual> : IResourceProvider
     public virtual bool ConcurrentApply => false;
     public virtual string? ExclusiveKey(TSpec spec) => null;
     public virtual IReadOnlyList<Change> PlanRefresh(TSpec spec) => [];
+    public virtual bool ChangesCoverRefresh(TSpec spec, IReadOnlyList<Change> changes) => changes.Count > 0;
     public virtual ValueTask RefreshAsync(TSpec spec, ProviderContext context, CancellationToken ct)
         => throw new InvalidOperationException($"{Type} resources do not take refreshes");
 
@@ -105,6 +113,7 @@ public abstract class ResourceProvider<TSpec, TActual> : IResourceProvider
     ValueTask IResourceProvider.ApplyAsync(ResourceSpec spec, object actual, IReadOnlyList<Change> changes, ProviderContext context, CancellationToken ct)
         => ApplyAsync((TSpec)spec, (TActual)actual, changes, context, ct);
     IReadOnlyList<Change> IResourceProvider.PlanRefresh(ResourceSpec spec) => PlanRefresh((TSpec)spec);
+    bool IResourceProvider.ChangesCoverRefresh(ResourceSpec spec, IReadOnlyList<Change> changes) => ChangesCoverRefresh((TSpec)spec, changes);
     string? IResourceProvider.ExclusiveKey(ResourceSpec spec) => ExclusiveKey((TSpec)spec);
     ValueTask IResourceProvider.RefreshAsync(ResourceSpec spec, ProviderContext context, CancellationToken ct)
         => RefreshAsync((TSpec)spec, context, ct);

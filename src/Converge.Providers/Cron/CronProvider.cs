@@ -143,7 +143,8 @@ public sealed class CronProvider : ResourceProvider<CronSpec, CronActual>
     /// <inheritdoc />
     /// <remarks>
     /// Pure. Empty when the block is as wanted (or absent and already gone). Otherwise one change:
-    /// <c>ensure</c> when the job is added or removed, <c>job</c> when its lines differ, with the unified
+    /// <c>ensure</c> when the job is added or removed, <c>job</c> when its line differs, <c>environment</c>
+    /// when only the NAME=value lines above it differ, with the unified
     /// diff of the whole crontab (or file) and, for crontabs, the argv that installs it. For cron.d a
     /// wrong mode or owner on an otherwise right file is a <c>mode</c>/<c>owner</c> change.
     /// </remarks>
@@ -171,7 +172,7 @@ public sealed class CronProvider : ResourceProvider<CronSpec, CronActual>
     {
         if (changes.Count == 0) return;
         foreach (var change in changes)
-            if (change.Property is not ("ensure" or "job" or "mode" or "owner")) throw ProviderException.UnexpectedChange(Type, change.Property);
+            if (change.Property is not ("ensure" or "job" or "environment" or "mode" or "owner")) throw ProviderException.UnexpectedChange(Type, change.Property);
         var system = context.System;
         var wanted = spec.Ensure == CronEnsure.Present ? spec.Block() : null;
 
@@ -246,10 +247,17 @@ public sealed class CronProvider : ResourceProvider<CronSpec, CronActual>
         if (secret) diff = null;
         if (current is null) return new Change("ensure", "absent", "present", argv, diff);
         if (wanted is null) return new Change("ensure", "present", "absent", argv, diff);
-        return secret
-            ? new Change("job", Value.Redacted, Value.Redacted, argv)
-            : new Change("job", current[^1], wanted[^1], argv, diff);
+        if (secret) return new Change("job", Value.Redacted, Value.Redacted, argv);
+        // Only the environment lines differ: a job change would read "0 1 * * * x → 0 1 * * * x".
+        if (current.Count > 0 && current[^1] == wanted[^1])
+            return new Change("environment", EnvironmentText(current), EnvironmentText(wanted), argv, diff);
+        // Empty: a cron.d file of that name without our marker (made by hand) is replaced whole.
+        return new Change("job", current.Count > 0 ? current[^1] : "(none)", wanted[^1], argv, diff);
     }
+
+    /// <summary>The NAME=value lines of a block (between the marker and the job), space-separated; "(none)" when there are none.</summary>
+    private static string EnvironmentText(IReadOnlyList<string> block) =>
+        block.Count <= 2 ? "(none)" : string.Join(' ', block.Skip(1).Take(block.Count - 2));
 
     private static bool IsCrondName(string name) =>
         name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');

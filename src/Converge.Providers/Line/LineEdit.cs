@@ -64,7 +64,7 @@ public static class LineEdit
 
     /// <summary>
     /// Where a new line goes, as Ansible's lineinfile does it: after the last line matching
-    /// <c>after</c>, or before the first line matching <c>before</c>; at the end of the file when the
+    /// <c>insert_after</c>, or before the first line matching <c>insert_before</c>; at the end of the file when the
     /// anchor matches nothing or there is none.
     /// </summary>
     private static int InsertionIndex(LineSpec spec, LineText text)

@@ -25,7 +25,7 @@ public sealed class LineProvider : ResourceProvider<LineSpec, LineActual>
 
     /// <inheritdoc />
     public override IReadOnlyCollection<string> PropertyNames { get; } =
-        ["path", "text", "ensure", "match", "after", "before", "multiple", "create", "backup"];
+        ["path", "text", "ensure", "match", "insert_after", "insert_before", "multiple", "create", "backup"];
 
     /// <inheritdoc />
     /// <remarks>Patterns are compiled here, so a bad one is a load-time error at its value (CVG4014).</remarks>
@@ -40,9 +40,9 @@ public sealed class LineProvider : ResourceProvider<LineSpec, LineActual>
             reader.Error(DiagnosticCodes.LineBreakInLine, reader.SpanOf("text"),
                 "text must be a single line without line breaks; use one line resource per line, or a file resource for a block");
         var match = Pattern(reader, "match");
-        var after = Pattern(reader, "after");
-        var before = Pattern(reader, "before");
-        reader.Conflict("after", "before");
+        var after = Pattern(reader, "insert_after");
+        var before = Pattern(reader, "insert_before");
+        reader.Conflict("insert_after", "insert_before");
         var multiple = reader.Bool("multiple") ?? false;
         var create = reader.Bool("create") ?? false;
         var backup = reader.Bool("backup") ?? true;
@@ -58,7 +58,7 @@ public sealed class LineProvider : ResourceProvider<LineSpec, LineActual>
                 reader.Error(DiagnosticCodes.MissingProperty, resource.Span,
                     "missing required property 'text' or 'match' when ensure is absent");
             // Absent removes every match, so multiple changes nothing; with match, text is not consulted.
-            reader.Ineffective("ensure is absent", "after", "before", "multiple", "create");
+            reader.Ineffective("ensure is absent", "insert_after", "insert_before", "multiple", "create");
             if (reader.Has("match")) reader.Ineffective("ensure is absent and match is set", "text");
         }
         if (reader.HasErrors || path is null) return null;

@@ -44,7 +44,7 @@ public sealed record LineSpec : ResourceSpec
 
     /// <summary>True when any property that can end up in the diff derived from a secret.</summary>
     public bool HasSensitiveText =>
-        IsSensitive("text") || IsSensitive("match") || IsSensitive("after") || IsSensitive("before");
+        IsSensitive("text") || IsSensitive("match") || IsSensitive("insert_after") || IsSensitive("insert_before");
 }
 
 /// <summary>

@@ -216,7 +216,7 @@ public sealed partial class PackageProvider : ResourceProvider<PackageSpec, Pack
             case PackageEnsure.Version:
                 return installed && SameVersion(actual.Version, spec.Version!)
                     ? null
-                    : new Change("ensure", actual.Display, spec.Version, InstallArgv(spec.Name, spec.Version));
+                    : new Change("ensure", actual.Display, spec.Version, InstallArgv(spec.Name, spec.Version, allowDowngrade: installed));
             case PackageEnsure.Latest:
                 if (installed && (actual.Candidate is null || SameVersion(actual.Version, actual.Candidate))) return null;
                 return new Change("ensure", actual.Display, actual.Candidate ?? "latest", InstallArgv(spec.Name, null));
@@ -253,9 +253,15 @@ public sealed partial class PackageProvider : ResourceProvider<PackageSpec, Pack
     /// <summary>Candidate versions, for <c>ensure: latest</c>.</summary>
     public static IReadOnlyList<string> PolicyArgv(IEnumerable<string> names) => ["apt-cache", "policy", .. names];
 
-    /// <summary>Installs (or up/downgrades to) a package; never prompts, keeps changed configuration files.</summary>
-    public static IReadOnlyList<string> InstallArgv(string name, string? version) =>
+    /// <summary>
+    /// Installs (or up/downgrades to) a package; never prompts, keeps changed configuration files.
+    /// <paramref name="allowDowngrade"/> is for a pinned version replacing an installed one: with -y,
+    /// apt-get refuses a downgrade ("Packages were downgraded and -y was used without
+    /// --allow-downgrades"), and the flag does nothing to an upgrade.
+    /// </summary>
+    public static IReadOnlyList<string> InstallArgv(string name, string? version, bool allowDowngrade = false) =>
         ["apt-get", "install", "-y", "-q", "--no-install-recommends", "-o", "Dpkg::Options::=--force-confold",
+            .. (allowDowngrade ? (string[])["--allow-downgrades"] : []),
             version is null ? name : $"{name}={version}"];
 
     public static IReadOnlyList<string> RemoveArgv(string name) => ["apt-get", "remove", "-y", name];

@@ -57,6 +57,30 @@ public static class ServiceManagers
 
     public static IReadOnlyList<string> SystemdIsEnabledArgv(string name) => ["systemctl", "is-enabled", name];
 
+    /// <summary>
+    /// Whether a <c>systemctl is-enabled</c> answer satisfies <c>enable: true</c>. <c>static</c>, <c>indirect</c>
+    /// and <c>generated</c> units have no [Install] section of their own (they start through other units,
+    /// sockets or generators): <c>systemctl enable</c> would change nothing, run after run, so they count as enabled.
+    /// </summary>
+    public static bool SystemdStateIsEnabled(string state) =>
+        state is "enabled" or "enabled-runtime" or "alias" or "static" or "indirect" or "generated";
+
+    /// <summary>States that <c>systemctl disable</c> cannot change (see <see cref="SystemdStateIsEnabled"/>).</summary>
+    public static bool SystemdStateCannotBeDisabled(string state) => state is "static" or "indirect" or "generated";
+
+    /// <summary>Asks systemd whether the unit's files changed on disk since it loaded them (prints <c>yes</c> or <c>no</c>).</summary>
+    public static IReadOnlyList<string> SystemdNeedDaemonReloadArgv(string name) => ["systemctl", "show", "--property=NeedDaemonReload", "--value", name];
+
+    /// <summary>Makes systemd load every unit file again (what a changed unit file or drop-in needs before it counts).</summary>
+    public static readonly IReadOnlyList<string> SystemdDaemonReloadArgv = ["systemctl", "daemon-reload"];
+
+    /// <summary>
+    /// The unit file a catalog usually manages for a systemd service: <c>/etc/systemd/system/NAME.service</c>
+    /// (NAME as is when it already ends in <c>.service</c>).
+    /// </summary>
+    public static string SystemdUnitFile(string name) =>
+        "/etc/systemd/system/" + (name.EndsWith(".service", StringComparison.Ordinal) ? name : name + ".service");
+
     public static IReadOnlyList<string> StartArgv(string provider, string name) => provider switch
     {
         Runit => ["sv", "-v", "up", name],
@@ -101,7 +125,15 @@ public static class ServiceManagers
         _ => throw Unknown(provider),
     };
 
-    /// <summary>What a refresh runs: restart (runit: TERM then up, waiting for it) or reload (runit: HUP).</summary>
+    /// <summary>
+    /// Every command a refresh runs, in order: systemd first reloads its unit files (<c>systemctl daemon-reload</c>),
+    /// so a unit file or drop-in that changed (and notified the service) takes effect with the restart; then
+    /// <see cref="RefreshArgv"/>.
+    /// </summary>
+    public static IReadOnlyList<IReadOnlyList<string>> RefreshArgvs(string provider, string name, ServiceRefresh refresh) =>
+        provider == Systemd ? [SystemdDaemonReloadArgv, RefreshArgv(provider, name, refresh)] : [RefreshArgv(provider, name, refresh)];
+
+    /// <summary>The restart (runit: TERM then up, waiting for it) or reload (runit: HUP) itself.</summary>
     public static IReadOnlyList<string> RefreshArgv(string provider, string name, ServiceRefresh refresh)
     {
         var verb = refresh == ServiceRefresh.Reload ? "reload" : "restart";

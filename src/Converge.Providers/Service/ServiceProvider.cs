@@ -69,8 +69,8 @@ public sealed partial class ServiceProvider : ResourceProvider<ServiceSpec, Serv
     /// <inheritdoc />
     /// <remarks>
     /// <c>package[NAME]</c>, and what defines the service when the catalog manages it: runit's
-    /// <c>directory[/etc/sv/NAME]</c> and <c>file[/etc/sv/NAME/run]</c>, sysv's <c>file[/etc/init.d/NAME]</c>.
-    /// Each applies only when that resource is in the catalog.
+    /// <c>directory[/etc/sv/NAME]</c> and <c>file[/etc/sv/NAME/run]</c>, sysv's <c>file[/etc/init.d/NAME]</c>,
+    /// systemd's <c>file[/etc/systemd/system/NAME.service]</c>. Each applies only when that resource is in the catalog.
     /// </remarks>
     public override IEnumerable<AutoRequire> AutoRequires(ServiceSpec spec)
     {
@@ -82,14 +82,17 @@ public sealed partial class ServiceProvider : ResourceProvider<ServiceSpec, Serv
         }
         if (spec.Provider is null or ServiceManagers.Sysv)
             yield return AutoRequire.Of(new ResourceId("file", ServiceManagers.InitScript(spec.Name)));
+        if (spec.Provider is null or ServiceManagers.Systemd)
+            yield return AutoRequire.Of(new ResourceId("file", ServiceManagers.SystemdUnitFile(spec.Name)));
     }
 
     /// <inheritdoc />
     /// <remarks>
     /// runit: enabled = <c>/etc/service/NAME</c> exists; running = <c>sv status NAME</c> says <c>run:</c>
     /// (only asked when enabled). sysv: <c>/etc/init.d/NAME status</c> exits 0; enabled = an S link in
-    /// rc2–5.d. systemd: <c>systemctl is-active</c> / <c>is-enabled</c>. A runit service that should run
-    /// but is not (and will not be) linked fails here, before anything changes.
+    /// rc2–5.d. systemd: <c>systemctl is-active</c> / <c>is-enabled</c>, and <c>NeedDaemonReload</c> (unit
+    /// files changed on disk since systemd loaded them). A runit service that should run but is not (and
+    /// will not be) linked fails here, before anything changes.
     /// </remarks>
     public override async ValueTask<ServiceActual> ReadAsync(ServiceSpec spec, ProviderContext context, CancellationToken ct)
     {
@@ -129,8 +132,13 @@ public sealed partial class ServiceProvider : ResourceProvider<ServiceSpec, Serv
             {
                 var active = await RunAsync(system, ServiceManagers.StatusArgv(provider, spec.Name), ct).ConfigureAwait(false);
                 var enabledResult = await RunAsync(system, ServiceManagers.SystemdIsEnabledArgv(spec.Name), ct).ConfigureAwait(false);
+                var reload = await RunAsync(system, ServiceManagers.SystemdNeedDaemonReloadArgv(spec.Name), ct).ConfigureAwait(false);
+                var state = enabledResult.StandardOutput.Trim();
+                if (spec.Enable == false && ServiceManagers.SystemdStateCannotBeDisabled(state))
+                    throw ProviderException.SystemdUnitCannotBeDisabled(spec.Name, state);
                 actual = new ServiceActual(provider, active.StandardOutput.Trim() == "active",
-                    enabledResult.StandardOutput.Trim() is "enabled" or "enabled-runtime" or "alias");
+                    ServiceManagers.SystemdStateIsEnabled(state),
+                    NeedsDaemonReload: reload.ExitCode == 0 && reload.StandardOutput.Trim() == "yes");
                 break;
             }
         }
@@ -141,6 +149,10 @@ public sealed partial class ServiceProvider : ResourceProvider<ServiceSpec, Serv
     /// <remarks>
     /// Pure. Changes in the order they are applied: to start, <c>enable</c> then <c>ensure</c> (runit
     /// must supervise a service before <c>sv up</c> can start it); to stop, <c>ensure</c> then <c>enable</c>.
+    /// systemd with unit files changed on disk: <c>systemctl daemon-reload</c> first (as a change of the first
+    /// property), so the start or enable uses the files as they are now, not as systemd loaded them.
+    /// Nothing else to change means no reload: a running service keeps its definition until it is
+    /// restarted, and a refresh reloads anyway (<see cref="ServiceManagers.RefreshArgvs"/>).
     /// </remarks>
     public override IReadOnlyList<Change> Diff(ServiceSpec spec, ServiceActual actual)
     {
@@ -169,6 +181,8 @@ public sealed partial class ServiceProvider : ResourceProvider<ServiceSpec, Serv
             if (enable is not null) changes.Add(enable);
             if (ensure is not null) changes.Add(ensure);
         }
+        if (changes.Count > 0 && actual is { Provider: ServiceManagers.Systemd, NeedsDaemonReload: true })
+            changes.Insert(0, changes[0] with { Argv = ServiceManagers.SystemdDaemonReloadArgv });
         return changes;
     }
 
@@ -197,23 +211,39 @@ public sealed partial class ServiceProvider : ResourceProvider<ServiceSpec, Serv
     public override bool IsRefreshable => true;
 
     /// <inheritdoc />
-    /// <remarks>The restart (or reload) argv of the resource's manager; for a detected manager, the one detected by this run's Read.</remarks>
+    /// <remarks>
+    /// The argv of the resource's manager, one change per command (systemd: <c>daemon-reload</c>, then the
+    /// restart or reload); for a detected manager, the one detected by this run's Read.
+    /// </remarks>
     public override IReadOnlyList<Change> PlanRefresh(ServiceSpec spec)
     {
         var verb = spec.Refresh == ServiceRefresh.Reload ? "reloaded" : "restarted";
         var provider = spec.Provider ?? _detected;
         return provider is null
             ? [new Change("refresh", null, verb)]
-            : [new Change("refresh", null, verb, ServiceManagers.RefreshArgv(provider, spec.Name, spec.Refresh))];
+            : ServiceManagers.RefreshArgvs(provider, spec.Name, spec.Refresh).Select(argv => new Change("refresh", null, verb, argv)).ToList();
     }
 
     /// <inheritdoc />
-    /// <remarks>Restarts (or reloads) a service that is running; a stopped service stays stopped (a refresh never starts one).</remarks>
+    /// <remarks>
+    /// A start runs the new configuration and a stopped service needs none, so an <c>ensure</c> change covers
+    /// the refresh; an <c>enable</c> change alone does not: the running service is still restarted.
+    /// </remarks>
+    public override bool ChangesCoverRefresh(ServiceSpec spec, IReadOnlyList<Change> changes) =>
+        changes.Any(c => c.Property == "ensure");
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Restarts (or reloads) a service that is running, after <c>systemctl daemon-reload</c> on systemd
+    /// (always, not only when systemd reports changed files: --noop must show the exact commands before
+    /// the notifying file is written); a stopped service stays stopped (a refresh never starts one).
+    /// </remarks>
     public override async ValueTask RefreshAsync(ServiceSpec spec, ProviderContext context, CancellationToken ct)
     {
         var actual = await ReadAsync(spec with { Ensure = null }, context, ct).ConfigureAwait(false);
         if (!actual.Running) return;
-        await RunCheckedAsync(context.System, ServiceManagers.RefreshArgv(actual.Provider, spec.Name, spec.Refresh), ct).ConfigureAwait(false);
+        foreach (var argv in ServiceManagers.RefreshArgvs(actual.Provider, spec.Name, spec.Refresh))
+            await RunCheckedAsync(context.System, argv, ct).ConfigureAwait(false);
     }
 
     private string ProviderFor(ServiceSpec spec, ISystem system)

@@ -56,7 +56,8 @@ public static class DebCache
     /// <paramref name="host"/> with real apt and dpkg, from the cached files only (<c>--no-download</c>:
     /// hosts have no registry access; apt rather than a bare <c>dpkg -i</c> because it orders
     /// pre-dependencies, e.g. cron's on cron-daemon-common). A <c>policy-rc.d</c> that answers 101 is left in
-    /// the host so no maintainer script starts a daemon: tests start services themselves.
+    /// the host so no maintainer script starts a daemon: tests start services themselves. Tests that only
+    /// need the packages present start the host with <see cref="HostOptions.Packages"/> instead (a cached layer).
     /// </summary>
     public static async Task InstallAsync(ThrowawayHost host, params string[] packages)
     {

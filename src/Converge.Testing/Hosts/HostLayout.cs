@@ -12,6 +12,7 @@ internal sealed class HostLayout
     private HostLayout(string root)
     {
         Root = root;
+        Id = System.IO.Path.GetFileName(root)[Prefix.Length..];
         Directory.CreateDirectory(Upper);
         Directory.CreateDirectory(Work);
         Directory.CreateDirectory(Merged);
@@ -27,6 +28,9 @@ internal sealed class HostLayout
 
     public string Root { get; }
 
+    /// <summary>The random part of the name, shared by everything of this host on the machine (its cgroup).</summary>
+    public string Id { get; }
+
     /// <summary>Everything the host wrote (overlayfs upper layer); deletions show as 0/0 character devices.</summary>
     public string Upper => Path.Combine(Root, "upper");
 
@@ -37,9 +41,31 @@ internal sealed class HostLayout
 
     public string SetupScript => Path.Combine(Root, "setup.sh");
 
+    /// <summary>The launcher of a systemd host (<see cref="HostInit.Systemd"/>): the watchdog around <c>unshare</c>.</summary>
+    public string LaunchScript => Path.Combine(Root, "launch.sh");
+
+    /// <summary>A prepared upper directory (<see cref="PackageLayers"/>) the setup copies into <see cref="Upper"/> before mounting the overlay.</summary>
+    public string? BaseLayer { get; set; }
+
+    /// <summary>When set, <see cref="Delete"/> first moves <see cref="Upper"/> there (unless that path already exists).</summary>
+    public string? KeepUpperAt { get; set; }
+
     public void Delete()
     {
+        IOException? notKept = null;
+        if (KeepUpperAt is { } keep && Directory.Exists(Upper))
+        {
+            // One rename on the same filesystem: whiteouts and overlay xattrs stay as the kernel wrote them,
+            // and the kept directory appears complete or not at all.
+            try { Directory.Move(Upper, keep); }
+            catch (IOException) when (Directory.Exists(keep)) { } // published by someone else first: ours is deleted below
+            catch (IOException e)
+            {
+                notKept = new IOException($"could not move {Upper} to {keep}: {e.Message} (it must be on the filesystem of /tmp; does $CONVERGE_TEST_DEBS point elsewhere?)", e);
+            }
+        }
         try { Directory.Delete(Root, recursive: true); }
         catch (DirectoryNotFoundException) { }
+        if (notKept is not null) throw notKept;
     }
 }

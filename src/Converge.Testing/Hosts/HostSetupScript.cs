@@ -31,8 +31,17 @@ internal static class HostSetupScript
     // (`<&0`: without it bash gives a background job /dev/null as stdin. Only a signal with a handler reaches a namespace's init from inside: hence TERM, trapped.)
     private const string InitLoop = "trap 'exit 0' TERM; { cat >/dev/null; kill -TERM 1; } <&0 & exec </dev/null; while :; do sleep infinity & wait; done";
 
-    public static string Generate(HostLayout layout, HostOptions options, string? convergeDirectory)
+    /// <summary>The environment variable systemd reads to know it runs in a container, and its value in hosts.</summary>
+    public const string ContainerName = "converge-host";
+
+    /// <summary>
+    /// The script for <paramref name="layout"/>. <paramref name="cgroup"/> is the host's cgroup2 subtree on
+    /// the machine, given exactly when <paramref name="options"/> asks for systemd as pid 1.
+    /// </summary>
+    public static string Generate(HostLayout layout, HostOptions options, string? convergeDirectory, string? cgroup = null)
     {
+        var systemd = options.Init == HostInit.Systemd;
+        if (systemd != cgroup is not null) throw new ArgumentException("a cgroup is given exactly for a systemd host", nameof(cgroup));
         var m = Quote(layout.Merged);
         var s = new StringBuilder();
         // Every step is a line of its own: under `set -e`, a failure inside `a && b` (before its last
@@ -44,6 +53,13 @@ internal static class HostSetupScript
             s.AppendLine("[ \"${1:-}\" = in-netns ] || exec unshare --net /bin/bash --norc --noprofile \"$0\" in-netns");
         // The machine's /proc is still mounted here, so /proc/self names this process in the machine's pid namespace.
         s.AppendLine("cd -P /proc/self\nouter=${PWD#/proc/}\ncd /");
+        // Into the host's cgroup before anything else, while this is still the machine's cgroup namespace
+        // (from inside a cgroup namespace a process cannot leave it). Only pid 1 moves: the launcher stays
+        // outside, so the subtree holds the host's processes alone. `0` is the writing process itself.
+        if (cgroup is not null) s.AppendLine($"echo 0 > {Quote(cgroup + "/cgroup.procs")}");
+        // A prepared layer (packages installed) becomes the start of this host's upper dir. -a copies the
+        // whiteouts (0/0 character devices); --preserve=xattr makes losing an opaque-dir xattr an error.
+        if (layout.BaseLayer is { } layer) s.AppendLine($"cp -a --preserve=xattr {Quote(layer)}/. {Quote(layout.Upper)}/");
         s.AppendLine($"mount -t overlay overlay -o lowerdir=/,upperdir={Quote(layout.Upper)},workdir={Quote(layout.Work)} {m}");
 
         // Fresh proc for the new pid namespace. /proc/sys is read-only: the host shares the machine's kernel.
@@ -54,6 +70,9 @@ internal static class HostSetupScript
         if (options.PrivateNetwork) s.AppendLine($"mount --bind {m}/proc/sys/net {m}/proc/sys/net\nip link set lo up");
         s.AppendLine($"mount -o remount,bind,ro {m}/proc/sys");
         s.AppendLine($"mount -t sysfs -o ro,nosuid,nodev,noexec sysfs {m}/sys");
+        // systemd finds its cgroup2 at /sys/fs/cgroup: the host's subtree, writable, and nothing above it
+        // (cgroup2 in unified mode whatever the machine's layout; in its cgroup namespace the subtree is `/`).
+        if (cgroup is not null) s.AppendLine($"mount --bind {Quote(cgroup)} {m}/sys/fs/cgroup");
 
         // A minimal /dev: character devices a Debian userland needs, its own devpts, no block devices.
         s.AppendLine($"mount -t tmpfs -o nosuid,noexec,mode=755,size=256k devtmp {m}/dev\ncd {m}/dev");
@@ -89,13 +108,36 @@ internal static class HostSetupScript
         s.AppendLine($"cp /usr/share/base-files/dot.bashrc {m}/root/.bashrc\ncp /usr/share/base-files/dot.profile {m}/root/.profile");
         s.AppendLine($"hostname {Quote(options.Hostname)}\necho {Quote(options.Hostname)} > {m}/etc/hostname");
 
+        if (systemd) AppendUnitMasks(s, layout, options.KeptUnits);
+
         // pivot_root, then detach the machine's root: a chroot could be escaped and would keep / reachable.
         s.AppendLine($"mkdir -p {m}/.converge-old-root\ncd {m}\npivot_root . .converge-old-root");
         s.AppendLine("cd /\numount -l /.converge-old-root\nrmdir /.converge-old-root");
 
         s.AppendLine("echo \"ready $outer\"");
-        s.AppendLine($"exec setpriv --bounding-set {DroppedCapabilities} /bin/bash --norc --noprofile -c {Quote(InitLoop)} >/dev/null 2>&1");
+        if (systemd)
+            // The cgroup namespace is created last, by the process that becomes systemd (same pid, still 1),
+            // so its root is the subtree entered above. `env -i`: systemd builds its services' environment
+            // itself; `container=` tells it it is not a machine (no udev, no reboot(), no hardware units).
+            s.AppendLine($"exec unshare --cgroup setpriv --bounding-set {DroppedCapabilities} env -i container={ContainerName} /lib/systemd/systemd </dev/null >/dev/null 2>&1");
+        else
+            s.AppendLine($"exec setpriv --bounding-set {DroppedCapabilities} /bin/bash --norc --noprofile -c {Quote(InitLoop)} >/dev/null 2>&1");
         return s.ToString();
+    }
+
+    // Every unit the machine's admin enabled (links in /etc/systemd/system/*.wants, *.requires) is masked in
+    // the host unless kept: the host shares the machine's network and its /, so a second postgres, cfengine
+    // or timesyncd would fight the machine's. An instance (getty@tty1.service) is masked as itself.
+    private static void AppendUnitMasks(StringBuilder s, HostLayout layout, IReadOnlyList<string> kept)
+    {
+        var etc = Quote(layout.Merged + "/etc/systemd/system");
+        s.AppendLine($"mkdir -p {etc}");
+        s.AppendLine("for link in /etc/systemd/system/*.wants/* /etc/systemd/system/*.requires/*; do");
+        s.AppendLine("  [ -L \"$link\" ] || [ -e \"$link\" ] || continue");
+        s.AppendLine("  unit=${link##*/}");
+        if (kept.Count > 0) s.AppendLine($"  case $unit in {string.Join('|', kept.Select(Quote))}) continue ;; esac");
+        s.AppendLine($"  ln -sfn /dev/null {etc}/\"$unit\"");
+        s.AppendLine("done");
     }
 
     /// <summary>Quotes a string for a POSIX shell.</summary>

@@ -14,8 +14,8 @@ namespace Converge.Testing.Hosts;
 /// which holds the client key and the known_hosts file.
 /// </summary>
 /// <remarks>
-/// openssh-server and sudo come from <see cref="DebCache"/> and are installed only inside the host
-/// (<c>policy-rc.d</c> stays, so no maintainer script starts a daemon); the fixture starts sshd itself,
+/// openssh-server and sudo come from a cached package layer (<see cref="HostOptions.Packages"/>, built with
+/// <see cref="DebCache"/>) and exist only inside the host (<c>policy-rc.d</c> stays, so no maintainer script starts a daemon); the fixture starts sshd itself,
 /// directly, not under a service manager, with its log in <c>/var/log/sshd.log</c> inside the host.
 /// </remarks>
 public sealed class SshHost : IAsyncDisposable
@@ -27,6 +27,9 @@ public sealed class SshHost : IAsyncDisposable
 
     /// <summary>A user with the fleet's client key whose sudo needs a password (<see cref="PasswordSudoPassword"/>): <c>sudo -n</c> fails.</summary>
     public const string PasswordSudoUser = "maint";
+
+    /// <summary>What every host has installed beyond the machine's packages (one cached layer).</summary>
+    public static readonly IReadOnlyList<string> Packages = ["openssh-server", "sudo"];
 
     internal const string HostKeyPath = "/etc/ssh/ssh_host_ed25519_key";
     private const string PidFile = "/run/sshd.pid";
@@ -57,7 +60,7 @@ public sealed class SshHost : IAsyncDisposable
     public string PasswordSudoPassword { get; }
 
     /// <summary>Where this host's start went (for the fixture's own measurements).</summary>
-    public SshHostTimings StartTimings { get; private set; } = new(default, default, default, default);
+    public SshHostTimings StartTimings { get; private set; } = new(default, default, default);
 
     /// <summary>After dispose: the host's teardown, then the wait until the kernel had removed its link.</summary>
     public (TimeSpan Host, TimeSpan Link) StopTimings { get; private set; }
@@ -83,6 +86,9 @@ public sealed class SshHost : IAsyncDisposable
             // The test's converge build is framework-dependent: it could not run here, and must not be needed.
             MountConverge = false,
             MaskedPaths = maskedDirs,
+            // From the cached layer (built once per machine state): the layer's ssh host keys are shared by
+            // every host made from it, so setup below replaces them with a fresh key per host.
+            Packages = Packages,
             StartTimeout = startTimeout,
         }));
         HostLink? link = null;
@@ -91,20 +97,13 @@ public sealed class SshHost : IAsyncDisposable
             var started = watch.Elapsed;
             link = await HostLink.AttachAsync(host, block);
             var linked = watch.Elapsed;
-            // man-db's trigger would rebuild the whole manual index in every host (seconds of CPU each, for
-            // pages nobody reads there); without its auto-update flag the trigger does nothing.
-            await host.ShAsync("rm -f /var/lib/man-db/auto-update");
-            // When HostOptions.Packages (cached package layers) is on main: start the host with
-            // Packages = ["openssh-server", "sudo"] instead; the keys made below are fresh per host either way.
-            await DebCache.InstallAsync(host, "openssh-server", "sudo");
-            var installed = watch.Elapsed;
             var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
             var setup = await host.RunAsync(["/bin/bash", "-c", SetupScript, "setup", link.HostAddress.ToString(), clientPublicKey.Trim(), password, .. removedFiles],
                 timeout: TimeSpan.FromSeconds(60));
             if (setup.ExitCode != 0) throw new InvalidOperationException($"setting up sshd in host {name} failed: {setup}");
             var sshHost = new SshHost(host, link, password);
             await sshHost.StartSshdAsync();
-            sshHost.StartTimings = new SshHostTimings(started, linked - started, installed - linked, watch.Elapsed - installed);
+            sshHost.StartTimings = new SshHostTimings(started, linked - started, watch.Elapsed - linked);
             return sshHost;
         }
         catch
@@ -283,13 +282,14 @@ public sealed class SshHost : IAsyncDisposable
 }
 
 /// <summary>
-/// The phases of an <see cref="SshHost"/>'s start: the throwaway host itself, its link, installing
-/// openssh-server and sudo from the deb cache, and users, keys and sshd up to a TCP connect from the machine.
+/// The phases of an <see cref="SshHost"/>'s start: the throwaway host itself with its package layer (which
+/// includes building the layer, for the first host that needs it), its link, and users, keys and sshd up
+/// to a TCP connect from the machine.
 /// </summary>
-public sealed record SshHostTimings(TimeSpan Host, TimeSpan Link, TimeSpan Packages, TimeSpan Sshd)
+public sealed record SshHostTimings(TimeSpan Host, TimeSpan Link, TimeSpan Sshd)
 {
-    public TimeSpan Total => Host + Link + Packages + Sshd;
+    public TimeSpan Total => Host + Link + Sshd;
 
     public override string ToString() =>
-        $"host {Host.TotalSeconds:0.00} s, link {Link.TotalSeconds:0.00} s, packages {Packages.TotalSeconds:0.00} s, users+keys+sshd {Sshd.TotalSeconds:0.00} s";
+        $"host+layer {Host.TotalSeconds:0.00} s, link {Link.TotalSeconds:0.00} s, users+keys+sshd {Sshd.TotalSeconds:0.00} s";
 }

@@ -13,7 +13,8 @@ namespace Converge.Testing.Hosts;
 /// Requires root and <c>unshare</c>/<c>nsenter</c>/<c>setpriv</c> (util-linux). Teardown kills the host's
 /// pid 1, which makes the kernel kill every process in the host and drop its mount namespace (and with
 /// it every mount inside); then the state directory is deleted. Nothing is mounted in the machine's own
-/// mount namespace at any point.
+/// mount namespace at any point. With <see cref="HostInit.Systemd"/> pid 1 is the machine's systemd, in a
+/// cgroup namespace over the host's own cgroup2 subtree (<see cref="CgroupPath"/>), removed at teardown.
 /// </remarks>
 public sealed class ThrowawayHost : IDisposable, IAsyncDisposable
 {
@@ -32,13 +33,15 @@ public sealed class ThrowawayHost : IDisposable, IAsyncDisposable
     };
 
     private readonly HostLayout _layout;
+    private readonly HostCgroup? _cgroup;
     private readonly Process _launcher;
     private readonly string _pidNamespace;
     private int _disposed;
 
-    private ThrowawayHost(HostLayout layout, Process launcher, int initPid, string pidNamespace, HostOptions options)
+    private ThrowawayHost(HostLayout layout, HostCgroup? cgroup, Process launcher, int initPid, string pidNamespace, HostOptions options)
     {
         _layout = layout;
+        _cgroup = cgroup;
         _launcher = launcher;
         InitPid = initPid;
         _pidNamespace = pidNamespace;
@@ -60,21 +63,53 @@ public sealed class ThrowawayHost : IDisposable, IAsyncDisposable
     public string StateDirectory => _layout.Root;
 
     /// <summary>
-    /// Starts a host and returns once its pid 1 runs inside the new root. Throws
-    /// <see cref="HostStartException"/> with the setup's own error message when the kernel refuses a
-    /// namespace or a mount, or when setup takes longer than <see cref="HostOptions.StartTimeout"/>; a
-    /// failed start leaves nothing behind.
+    /// A systemd host's cgroup2 subtree on the machine (<c>/sys/fs/cgroup[/unified]/converge-host-*</c>), which
+    /// the host sees as its <c>/sys/fs/cgroup</c>; gone after teardown. Null for a shell-init host.
+    /// </summary>
+    public string? CgroupPath => _cgroup?.Path;
+
+    /// <summary>What <c>systemctl is-system-running</c> said when a systemd host had booted (<c>running</c> or <c>degraded</c>); null for a shell-init host.</summary>
+    public string? SystemState { get; private set; }
+
+    /// <summary>The machine's cgroup2 subtrees of systemd hosts that exist now: a leak when no host runs.</summary>
+    public static IReadOnlyList<string> HostCgroups() => HostCgroup.All();
+
+    /// <summary>
+    /// Starts a host and returns once its pid 1 runs inside the new root — for a systemd host, once systemd
+    /// has booted (<see cref="SystemState"/>). Throws <see cref="HostStartException"/> with the setup's own
+    /// error message when the kernel refuses a namespace or a mount, when setup takes longer than
+    /// <see cref="HostOptions.StartTimeout"/>, or when systemd does not finish booting within
+    /// <see cref="HostOptions.BootTimeout"/> (with its state, failed units and pending jobs); a failed start
+    /// leaves nothing behind. With <see cref="HostOptions.Packages"/>, the first start of a package set may
+    /// build its layer first (seconds; not counted against the start timeout).
     /// </summary>
     public static ThrowawayHost Start(HostOptions? options = null)
     {
         options ??= new HostOptions();
         var convergeDirectory = options.MountConverge ? System.IO.Path.GetDirectoryName(ConvergeProcess.ExecutablePath) : null;
+        var systemd = options.Init == HostInit.Systemd;
+        HostCgroup? cgroup = null;
+        if (options.BaseLayer is not null && options.Packages.Count > 0)
+            throw new ArgumentException("HostOptions.BaseLayer and Packages exclude each other", nameof(options));
+        // Before the state dir exists: a first build takes seconds and runs a host of its own.
+        string? baseLayer;
+        try { baseLayer = options.BaseLayer ?? (options.Packages.Count > 0 ? PackageLayers.Shared.Get(options.Packages) : null); }
+        catch (Exception e) when (e is not HostStartException)
+        {
+            throw new HostStartException($"could not prepare packages {string.Join(", ", options.Packages)}: {e.Message}", e);
+        }
         var layout = HostLayout.Create();
+        layout.BaseLayer = baseLayer;
         Process? launcher = null;
         try
         {
-            File.WriteAllText(layout.SetupScript, HostSetupScript.Generate(layout, options, convergeDirectory));
-            launcher = Process.Start(LaunchCommand(layout)) ?? throw new HostStartException("unshare did not start");
+            if (systemd)
+            {
+                cgroup = HostCgroup.Create(layout);
+                File.WriteAllText(layout.LaunchScript, LaunchScript(layout));
+            }
+            File.WriteAllText(layout.SetupScript, HostSetupScript.Generate(layout, options, convergeDirectory, cgroup?.Path));
+            launcher = Process.Start(LaunchCommand(layout, systemd)) ?? throw new HostStartException("unshare did not start");
             var stderr = launcher.StandardError.ReadToEndAsync();
             var ready = launcher.StandardOutput.ReadLineAsync();
             if (!ready.Wait(options.StartTimeout))
@@ -90,9 +125,25 @@ public sealed class ThrowawayHost : IDisposable, IAsyncDisposable
             var pidNamespace = ReadPidNamespace(initPid) ?? throw new HostStartException($"host pid 1 ({initPid}) exited right after setup");
             if (pidNamespace == ReadPidNamespace(Environment.ProcessId))
                 throw new HostStartException("host pid 1 runs in the machine's pid namespace: unshare --pid did not take effect");
-            if (ParentPid(initPid) != launcher.Id)
-                throw new HostStartException($"pid {initPid} reported by setup is not the launcher's child");
-            return new ThrowawayHost(layout, launcher, initPid, pidNamespace, options);
+            // A systemd host's pid 1 is the child of unshare, which the watchdog script started.
+            var parent = systemd ? ParentPid(ParentPid(initPid)) : ParentPid(initPid);
+            if (parent != launcher.Id)
+                throw new HostStartException($"pid {initPid} reported by setup is not the launcher's {(systemd ? "grandchild" : "child")}");
+            var host = new ThrowawayHost(layout, cgroup, launcher, initPid, pidNamespace, options);
+            if (systemd)
+            {
+                try
+                {
+                    // Off the caller's synchronization context: Start is synchronous, the probe is a process.
+                    Task.Run(() => host.WaitBootedAsync(options.BootTimeout)).GetAwaiter().GetResult();
+                }
+                catch
+                {
+                    host.Dispose();
+                    throw;
+                }
+            }
+            return host;
         }
         catch (Exception e)
         {
@@ -102,6 +153,7 @@ public sealed class ThrowawayHost : IDisposable, IAsyncDisposable
                 try { launcher.Kill(entireProcessTree: true); launcher.WaitForExit(TeardownTimeout); } catch (InvalidOperationException) { }
                 launcher.Dispose();
             }
+            cgroup?.Delete(TeardownTimeout);
             layout.Delete();
             if (e is HostStartException) throw;
             throw new HostStartException("could not start a throwaway host: " + e.Message, e);
@@ -202,13 +254,21 @@ public sealed class ThrowawayHost : IDisposable, IAsyncDisposable
         return new ConvergeRun(result.ExitCode, result.Stdout, result.Stderr);
     }
 
+    /// <summary>
+    /// Closes the pipe the host's watchdog holds, as the kernel does when the test process dies without
+    /// disposing the host; the host then goes away on its own. For the fixture's own tests: call
+    /// <see cref="Dispose"/> afterwards all the same (it finds pid 1 gone and deletes the state).
+    /// </summary>
+    public void CloseWatchdogPipe() => _launcher.StandardInput.Close();
+
     /// <summary>Synchronous <see cref="ConvergeAsync"/>.</summary>
     public ConvergeRun Converge(params string[] args) => ConvergeAsync(args).GetAwaiter().GetResult();
 
     /// <summary>
     /// Tears the host down: kills pid 1 (only after checking that the pid still belongs to the host's pid
     /// namespace, so a recycled pid is never killed), waits for the kernel to kill the rest, verifies that
-    /// no process is left in the namespace, and deletes the state directory. Safe to call twice.
+    /// no process is left in the namespace, and deletes the state directory and a systemd host's cgroup
+    /// subtree. Safe to call twice.
     /// </summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
@@ -219,18 +279,74 @@ public sealed class ThrowawayHost : IDisposable, IAsyncDisposable
         {
             if (ReadPidNamespace(InitPid) == _pidNamespace && kill(InitPid, SIGKILL) != 0 && Marshal.GetLastPInvokeError() != ESRCH)
                 throw new InvalidOperationException($"kill {InitPid}: errno {Marshal.GetLastPInvokeError()}");
+            // unshare exits once its child, pid 1, is reaped, which the kernel does after every other process
+            // of the namespace is gone; a systemd host's watchdog exits with unshare.
             using (var limit = new CancellationTokenSource(TeardownTimeout))
                 await _launcher.WaitForExitAsync(limit.Token);
             var left = ProcessesIn(_pidNamespace);
+            // After CloseWatchdogPipe, the watchdog may have exited while the kernel still kills the host.
+            for (var waited = Stopwatch.StartNew(); left.Count > 0 && waited.Elapsed < TeardownTimeout; left = ProcessesIn(_pidNamespace))
+                await Task.Delay(10);
             if (left.Count > 0)
                 throw new InvalidOperationException($"processes left in host {Options.Hostname} after teardown: {string.Join(", ", left)}");
         }
         finally
         {
             _launcher.Dispose();
-            _layout.Delete();
+            try { _cgroup?.Delete(TeardownTimeout); }
+            finally { _layout.Delete(); }
         }
     }
+
+    // systemctl answers only once systemd has opened its private socket (a few ms after exec): until then
+    // it fails without a state, and is asked again. `--wait` then blocks until the boot is done.
+    private async Task WaitBootedAsync(TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        var state = "(no answer)";
+        while (clock.Elapsed < timeout)
+        {
+            HostCommandResult result;
+            try { result = await RunAsync(["systemctl", "is-system-running", "--wait"], timeout: timeout - clock.Elapsed); }
+            catch (TimeoutException) { break; }
+            var said = result.Stdout.Trim();
+            if (said is "running" or "degraded")
+            {
+                SystemState = said;
+                return;
+            }
+            if (said is "maintenance" or "stopping")
+            {
+                state = said;
+                break;
+            }
+            if (said.Length > 0) state = said;
+            await Task.Delay(20);
+        }
+        throw new HostStartException($"systemd in host {Options.Hostname} did not finish booting within {timeout.TotalSeconds:0.#} s " +
+            $"(is-system-running: {state})\nfailed units:\n{await DiagnoseAsync(["systemctl", "list-units", "--failed", "--no-legend", "--plain"])}" +
+            $"\npending jobs:\n{await DiagnoseAsync(["systemctl", "list-jobs", "--no-legend"])}");
+    }
+
+    private async Task<string> DiagnoseAsync(IReadOnlyList<string> argv)
+    {
+        try
+        {
+            var result = await RunAsync(argv, timeout: TimeSpan.FromSeconds(5));
+            var text = (result.Stdout + result.Stderr).Trim();
+            return text.Length == 0 ? "  (none)" : string.Join('\n', text.Split('\n').Select(l => "  " + l));
+        }
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException)
+        {
+            return "  (" + e.Message + ")";
+        }
+    }
+
+    /// <summary>
+    /// Makes teardown move the host's upper directory to <paramref name="destination"/> (same filesystem,
+    /// must not exist yet) instead of deleting it: how <see cref="PackageLayers"/> keeps a prepared layer.
+    /// </summary>
+    internal void KeepUpperAfterTeardown(string destination) => _layout.KeepUpperAt = destination;
 
     private void EnsureRunning()
     {
@@ -242,7 +358,7 @@ public sealed class ThrowawayHost : IDisposable, IAsyncDisposable
     // The whole host in one process: new namespaces, then the generated setup, which execs init as pid 1.
     // --kill-child ties the host's life to this launcher: if the test process dies, so does the host.
     // (A network namespace will be entered here first: nsenter --net=/run/netns/NAME unshare ...)
-    private static ProcessStartInfo LaunchCommand(HostLayout layout)
+    private static ProcessStartInfo LaunchCommand(HostLayout layout, bool systemd)
     {
         var psi = new ProcessStartInfo("unshare")
         {
@@ -251,13 +367,41 @@ public sealed class ThrowawayHost : IDisposable, IAsyncDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { "--mount", "--uts", "--ipc", "--pid", "--fork", "--kill-child", "--propagation", "private",
-                     "/bin/bash", "--norc", "--noprofile", layout.SetupScript })
-            psi.ArgumentList.Add(a);
+        if (systemd)
+        {
+            psi.FileName = "/bin/bash";
+            foreach (var a in new[] { "--norc", "--noprofile", layout.LaunchScript })
+                psi.ArgumentList.Add(a);
+        }
+        else
+        {
+            foreach (var a in UnshareArguments(layout))
+                psi.ArgumentList.Add(a);
+        }
         psi.Environment.Clear();
         foreach (var (k, v) in BaseEnvironment) psi.Environment[k] = v;
         return psi;
     }
+
+    private static string[] UnshareArguments(HostLayout layout) =>
+        ["--mount", "--uts", "--ipc", "--pid", "--fork", "--kill-child", "--propagation", "private", "/bin/bash", "--norc", "--noprofile", layout.SetupScript];
+
+    // The watchdog of a systemd host. The shell init stops itself when the test process's pipe closes;
+    // systemd as pid 1 knows no such pipe, and from inside the host nothing can SIGKILL it. So the watch
+    // runs outside: this script holds the pipe, and when it closes (the test process disposed the host, or
+    // died) it SIGKILLs unshare, whose --kill-child SIGKILLs pid 1, and the kernel takes the whole host.
+    // It also ends when unshare does (setup failed, or the host was killed), with unshare's status; only
+    // unshare keeps the output pipes, so a failed setup reads as EOF at once. `%1`, not a pid: a job that
+    // has finished is never signalled, even when its pid has been reused.
+    private static string LaunchScript(HostLayout layout) =>
+        $"unshare {string.Join(' ', UnshareArguments(layout).Select(HostSetupScript.Quote))} </dev/null &\n" +
+        "exec >/dev/null 2>&1\n" +
+        "cat <&0 >/dev/null &\n" +
+        "wait -n\n" +
+        "status=$?\n" +
+        "kill -KILL %1 %2\n" +
+        "wait\n" +
+        "exit $status\n";
 
     private static string Absolute(string hostPath) =>
         hostPath.StartsWith('/') ? hostPath : throw new ArgumentException($"host paths are absolute: {hostPath}", nameof(hostPath));

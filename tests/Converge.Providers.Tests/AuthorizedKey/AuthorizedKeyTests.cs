@@ -132,6 +132,16 @@ public class AuthorizedKeyTests
             .Message.ShouldBe("user alice does not exist; create it (a user resource is required automatically) or use a numeric uid");
     }
 
+    [Fact]
+    public void Diff_HomeMissing_ThrowsNamingIt()
+    {
+        // Found in a host (AuthorizedKeyKitTests): --noop planned ~/.ssh, apply failed in mkdir.
+        var actual = new AuthorizedKeyActual { Account = ("/home/alice", 1000, 1000), HomeMissing = true };
+        Should.Throw<ProviderException>(() => _provider.Diff(Spec(("user", "alice"), ("key", Quoted(Line))), actual)).Message.ShouldBe(
+            "home directory /home/alice of user alice does not exist; create it (managehome: true on the user, or a directory resource) — authorized_key does not make homes");
+        _provider.Diff(Spec(("user", "alice"), ("key", Quoted(Line)), ("ensure", "absent")), actual).ShouldBeEmpty("no home: no key to remove");
+    }
+
     /// <summary>A real machine whose users database answers one user with a temp home.</summary>
     private sealed class TempHomeSystem(string home, int uid, int gid) : ISystem
     {

@@ -65,6 +65,30 @@ public class CronDiffTests
     }
 
     [Fact]
+    public void Diff_OnlyEnvironmentDiffers_IsAnEnvironmentChange()
+    {
+        // Found by CronKitTests: this was "job: @daily /bin/backup → @daily /bin/backup".
+        var content = "# converge: cron[backup]\nMAILTO=old\n@daily /bin/backup\n";
+        var spec = Spec(("schedule", "@daily"), ("command", "/bin/backup"), ("environment", Map(("MAILTO", Plain("ops")), ("PATH", Plain("/bin")))));
+        var change = _provider.Diff(spec, new CronActual { Content = content }).Single();
+        (change.Property, change.From, change.To).ShouldBe(("environment", "MAILTO=old", "MAILTO=ops PATH=/bin"));
+        change.Argv.ShouldBe(["crontab", "-u", "root", "-"]);
+        change.UnifiedDiff!.ShouldContain("+PATH=/bin");
+        var removed = _provider.Diff(Spec(("schedule", "@daily"), ("command", "/bin/backup")), new CronActual { Content = content }).Single();
+        (removed.Property, removed.From, removed.To).ShouldBe(("environment", "MAILTO=old", "(none)"));
+    }
+
+    [Fact]
+    public void Diff_CrondFileWithoutMarker_IsReplacedWhole()
+    {
+        // A hand-made /etc/cron.d/backup without our marker used to throw IndexOutOfRangeException.
+        var spec = ParseOk<CronSpec>(_provider, Resource("cron", "backup", ("target", "crond"), ("schedule", "@hourly"), ("command", "/bin/backup")));
+        var change = _provider.Diff(spec, new CronActual { Content = "@daily root /bin/other\n" }).Single();
+        (change.Property, change.From, change.To).ShouldBe(("job", "(none)", "@hourly root /bin/backup"));
+        change.UnifiedDiff!.ShouldContain("-@daily root /bin/other");
+    }
+
+    [Fact]
     public void Diff_Absent_RemovesBlockWithItsEnvironment()
     {
         var content = "# converge: cron[backup]\nA=1\n@daily /bin/backup\n5 * * * * /bin/hand-made\n";

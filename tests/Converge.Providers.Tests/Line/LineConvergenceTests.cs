@@ -43,7 +43,7 @@ public sealed class LineConvergenceTests : IDisposable
     {
         var path = _dir["hosts.allow"];
         await IOFile.WriteAllTextAsync(path, "# header\nALL: LOCAL\nsshd: ALL\n");
-        var add = Spec("hosts.allow", ("text", Quoted("sshd: 10.0.0.0/8")), ("after", Quoted("^#")));
+        var add = Spec("hosts.allow", ("text", Quoted("sshd: 10.0.0.0/8")), ("insert_after", Quoted("^#")));
         var remove = Spec("hosts.allow", ("ensure", "absent"), ("text", Quoted("sshd: ALL")));
 
         await _kit.ConvergeAsync(add);

@@ -103,22 +103,22 @@ public class LineDiffTests
     [Fact]
     public void Diff_After_InsertsAfterLastAnchor()
     {
-        var spec = Spec(("text", "c"), ("after", Quoted("^a")));
+        var spec = Spec(("text", "c"), ("insert_after", Quoted("^a")));
         After(spec, "a1\nb\na2\nd\n").ShouldBe("a1\nb\na2\nc\nd\n");
     }
 
     [Fact]
     public void Diff_Before_InsertsBeforeFirstAnchor()
     {
-        var spec = Spec(("text", "c"), ("before", Quoted("^d")));
+        var spec = Spec(("text", "c"), ("insert_before", Quoted("^d")));
         After(spec, "a\nd1\nd2\n").ShouldBe("a\nc\nd1\nd2\n");
     }
 
     [Fact]
     public void Diff_AnchorNotFound_AppendsAtEnd()
     {
-        After(Spec(("text", "c"), ("after", "zzz")), "a\nb\n").ShouldBe("a\nb\nc\n");
-        After(Spec(("text", "c"), ("before", "zzz")), "a\nb\n").ShouldBe("a\nb\nc\n");
+        After(Spec(("text", "c"), ("insert_after", "zzz")), "a\nb\n").ShouldBe("a\nb\nc\n");
+        After(Spec(("text", "c"), ("insert_before", "zzz")), "a\nb\n").ShouldBe("a\nb\nc\n");
     }
 
     [Fact]

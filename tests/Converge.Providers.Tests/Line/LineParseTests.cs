@@ -12,7 +12,7 @@ public class LineParseTests
     {
         var spec = ParseOk<LineSpec>(_provider, Resource("line", "root-login",
             ("path", "/etc/ssh/sshd_config"), ("text", Quoted("PermitRootLogin no")), ("ensure", "present"),
-            ("match", Quoted("^#?PermitRootLogin")), ("after", Quoted("^# Authentication")), ("multiple", "true"),
+            ("match", Quoted("^#?PermitRootLogin")), ("insert_after", Quoted("^# Authentication")), ("multiple", "true"),
             ("create", "true"), ("backup", "false")));
         spec.Path.ShouldBe("/etc/ssh/sshd_config");
         spec.Text.ShouldBe("PermitRootLogin no");
@@ -88,11 +88,11 @@ public class LineParseTests
     [Fact]
     public void Parse_BadAfterAndBefore_ReportsEachAtItsValue()
     {
-        var (_, errors) = Parse<LineSpec>(_provider, Resource("line", "x", ("path", "/etc/x"), ("text", "a"), ("after", "[a"), ("before", "*")));
+        var (_, errors) = Parse<LineSpec>(_provider, Resource("line", "x", ("path", "/etc/x"), ("text", "a"), ("insert_after", "[a"), ("insert_before", "*")));
         errors.ShouldBe([
-            "site.yaml:4:10: error CVG4014: line[x]: after must be a valid .NET regular expression: Invalid pattern '[a' at offset 2. Unterminated [] set.",
-            "site.yaml:5:11: error CVG4010: line[x]: after and before cannot both be set; choose one",
-            "site.yaml:5:11: error CVG4014: line[x]: before must be a valid .NET regular expression: Invalid pattern '*' at offset 1. Quantifier '*' following nothing.",
+            "site.yaml:4:17: error CVG4014: line[x]: insert_after must be a valid .NET regular expression: Invalid pattern '[a' at offset 2. Unterminated [] set.",
+            "site.yaml:5:18: error CVG4010: line[x]: insert_after and insert_before cannot both be set; choose one",
+            "site.yaml:5:18: error CVG4014: line[x]: insert_before must be a valid .NET regular expression: Invalid pattern '*' at offset 1. Quantifier '*' following nothing.",
         ]);
     }
 
@@ -140,11 +140,11 @@ public class LineParseTests
     public void Parse_IneffectiveProperties_Warn()
     {
         var (spec, absent) = Parse<LineSpec>(_provider, Resource("line", "x", ("path", "/etc/x"), ("ensure", "absent"),
-            ("text", "a"), ("match", "^a"), ("after", "b"), ("create", "true")));
+            ("text", "a"), ("match", "^a"), ("insert_after", "b"), ("create", "true")));
         spec.ShouldNotBeNull();
         absent.ShouldBe([
             "site.yaml:4:3: warning CVG4013: line[x]: text has no effect when ensure is absent and match is set",
-            "site.yaml:6:3: warning CVG4013: line[x]: after has no effect when ensure is absent",
+            "site.yaml:6:3: warning CVG4013: line[x]: insert_after has no effect when ensure is absent",
             "site.yaml:7:3: warning CVG4013: line[x]: create has no effect when ensure is absent",
         ]);
         var (_, present) = Parse<LineSpec>(_provider, Resource("line", "x", ("path", "/etc/x"), ("text", "a"), ("multiple", "true")));

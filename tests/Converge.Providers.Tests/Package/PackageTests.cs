@@ -116,12 +116,20 @@ public class PackageDiffTests
         _provider.Diff(Spec("installed"), Installed("1.0")).ShouldBeEmpty();
 
     [Fact]
-    public void Diff_Version_OtherInstalled_PlansPinnedInstall()
+    public void Diff_Version_OtherInstalled_PlansPinnedInstallAllowingDowngrade()
     {
+        // apt-get -y refuses to downgrade without the flag (found by the system kit, PackageKitTests).
         var change = _provider.Diff(Spec("1.0"), Installed("2.0")).Single();
         (change.From, change.To).ShouldBe(("2.0", "1.0"));
-        change.Argv.ShouldBe([.. Install, "cvg-hello=1.0"]);
+        change.Argv.ShouldBe([.. Install, "--allow-downgrades", "cvg-hello=1.0"]);
         _provider.Diff(Spec("1.0"), Installed("0:1.0")).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void Diff_Version_NotInstalled_PlansPinnedInstallWithoutDowngradeFlag()
+    {
+        _provider.Diff(Spec("1.0"), PackageActual.Absent("cvg-hello")).Single().Argv.ShouldBe([.. Install, "cvg-hello=1.0"]);
+        _provider.Diff(Spec("1.0"), new PackageActual("cvg-hello", PackageState.ConfigFiles, "2.0")).Single().Argv.ShouldBe([.. Install, "cvg-hello=1.0"]);
     }
 
     [Fact]

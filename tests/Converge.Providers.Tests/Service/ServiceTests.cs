@@ -57,13 +57,13 @@ public class ServiceParseTests
     }
 
     [Fact]
-    public void AutoRequires_PackageAndRunitAndSysvDefinitions()
+    public void AutoRequires_PackageAndEveryManagersDefinition()
     {
         var spec = ParseOk<ServiceSpec>(_provider, Resource("service", "nginx"));
         _provider.AutoRequires(spec).Select(a => a.FirstOf.Single().ToString()).ShouldBe(
-            ["package[nginx]", "directory[/etc/sv/nginx]", "file[/etc/sv/nginx/run]", "file[/etc/init.d/nginx]"]);
-        var systemd = ParseOk<ServiceSpec>(_provider, Resource("service", "nginx", ("provider", "systemd")));
-        _provider.AutoRequires(systemd).Select(a => a.FirstOf.Single().ToString()).ShouldBe(["package[nginx]"]);
+            ["package[nginx]", "directory[/etc/sv/nginx]", "file[/etc/sv/nginx/run]", "file[/etc/init.d/nginx]", "file[/etc/systemd/system/nginx.service]"]);
+        var systemd = ParseOk<ServiceSpec>(_provider, Resource("service", "nginx.service", ("provider", "systemd")));
+        _provider.AutoRequires(systemd).Select(a => a.FirstOf.Single().ToString()).ShouldBe(["package[nginx.service]", "file[/etc/systemd/system/nginx.service]"]);
     }
 }
 
@@ -134,18 +134,43 @@ public class ServiceDiffTests
             ensure: stopped -> running: systemctl start cvg-demo
             """);
 
+    [Fact]
+    public void Diff_SystemdUnitChangedOnDisk_DaemonReloadFirst() =>
+        Show(_provider.Diff(Spec(("ensure", "running"), ("enable", "true")), new ServiceActual("systemd", false, false, NeedsDaemonReload: true))).ShouldBe("""
+            enable: false -> true: systemctl daemon-reload
+            enable: false -> true: systemctl enable cvg-demo
+            ensure: stopped -> running: systemctl start cvg-demo
+            """);
+
+    [Fact]
+    public void Diff_SystemdUnitChangedOnDisk_NothingElseToChange_NoReload() =>
+        _provider.Diff(Spec(("ensure", "running")), new ServiceActual("systemd", true, false, NeedsDaemonReload: true)).ShouldBeEmpty();
+
     [Theory]
     [InlineData("runit", "restart", "sv restart cvg-demo")]
     [InlineData("runit", "reload", "sv reload cvg-demo")]
     [InlineData("sysv", "restart", "/etc/init.d/cvg-demo restart")]
     [InlineData("sysv", "reload", "/etc/init.d/cvg-demo reload")]
-    [InlineData("systemd", "restart", "systemctl restart cvg-demo")]
-    [InlineData("systemd", "reload", "systemctl reload cvg-demo")]
+    [InlineData("systemd", "restart", "systemctl daemon-reload; systemctl restart cvg-demo")]
+    [InlineData("systemd", "reload", "systemctl daemon-reload; systemctl reload cvg-demo")]
     public void PlanRefresh_TheArgvOfTheManager(string provider, string refresh, string argv)
     {
         _provider.IsRefreshable.ShouldBeTrue();
-        var change = _provider.PlanRefresh(Spec(("refresh", refresh), ("provider", provider))).ShouldHaveSingleItem();
-        string.Join(' ', change.Argv!).ShouldBe(argv);
+        var changes = _provider.PlanRefresh(Spec(("refresh", refresh), ("provider", provider)));
+        string.Join("; ", changes.Select(c => string.Join(' ', c.Argv!))).ShouldBe(argv);
+        changes.ShouldAllBe(c => c.Property == "refresh" && c.To == (refresh == "reload" ? "reloaded" : "restarted"));
+    }
+
+    [Fact]
+    public void ChangesCoverRefresh_StartOrStopDoes_EnableAloneDoesNot()
+    {
+        var spec = Spec(("ensure", "running"), ("enable", "true"));
+        _provider.ChangesCoverRefresh(spec, _provider.Diff(spec, new ServiceActual("systemd", false, true))).ShouldBeTrue("a start runs the new configuration");
+        _provider.ChangesCoverRefresh(spec, _provider.Diff(spec, new ServiceActual("systemd", false, false))).ShouldBeTrue();
+        _provider.ChangesCoverRefresh(spec, _provider.Diff(spec, new ServiceActual("systemd", true, false))).ShouldBeFalse("enabled, but still running the old configuration");
+        var stopped = Spec(("ensure", "stopped"));
+        _provider.ChangesCoverRefresh(stopped, _provider.Diff(stopped, new ServiceActual("systemd", true, true))).ShouldBeTrue("a stopped service needs no restart");
+        _provider.ChangesCoverRefresh(spec, []).ShouldBeFalse();
     }
 
     [Fact]
@@ -158,6 +183,20 @@ public class ServiceDiffTests
         ServiceManagers.RunitStatusIsRunning("run: cvg-demo: (pid 42) 3s; run: log: (pid 41) 3s\n").ShouldBeTrue();
         ServiceManagers.RunitStatusIsRunning("down: cvg-demo: 2s, normally up\n").ShouldBeFalse();
         ServiceManagers.RunitStatusIsRunning("warning: cvg-demo: unable to open supervise/ok: file does not exist\n").ShouldBeFalse();
+    }
+
+    [Theory]
+    [InlineData("enabled", true, false)]
+    [InlineData("enabled-runtime", true, false)]
+    [InlineData("static", true, true)]
+    [InlineData("indirect", true, true)]
+    [InlineData("generated", true, true)]
+    [InlineData("disabled", false, false)]
+    [InlineData("masked", false, false)]
+    public void SystemdState_StaticUnitsCountAsEnabled_AndCannotBeDisabled(string state, bool enabled, bool cannotDisable)
+    {
+        ServiceManagers.SystemdStateIsEnabled(state).ShouldBe(enabled);
+        ServiceManagers.SystemdStateCannotBeDisabled(state).ShouldBe(cannotDisable);
     }
 
     [Fact]

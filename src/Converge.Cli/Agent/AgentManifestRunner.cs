@@ -1,0 +1,42 @@
+using Converge.Agent;
+using Converge.Engine;
+using Converge.Machine;
+using Converge.Manifests.Diagnostics;
+using Converge.Providers.Contract;
+
+namespace Converge.Cli.Agent;
+
+/// <summary>
+/// The agent's view of the pipeline <c>converge apply</c> runs: <see cref="ManifestPipeline"/> to load
+/// and validate, <see cref="RunEngine"/> to plan and apply, with the same refresh journal and backup
+/// bucket in the state directory.
+/// </summary>
+public sealed class AgentManifestRunner(Settings settings, Serilog.ILogger log) : IManifestRunner
+{
+    public LoadedManifests Load(string manifestPath)
+    {
+        var loaded = new ManifestPipeline(settings, log).Load(manifestPath);
+        var renderer = DiagnosticRenderer.ForFiles();
+        foreach (var warning in loaded.Diagnostics.Where(d => d.Severity == Severity.Warning))
+            log.Warning("{Diagnostic}", renderer.Render(warning));
+        var errors = loaded.Diagnostics.Where(d => d.Severity == Severity.Error).Select(renderer.Render).ToList();
+        return new LoadedManifests(loaded.Node, errors, loaded.Ok ? loaded : null);
+    }
+
+    public async Task<RunResult> RunAsync(LoadedManifests loaded, string runId, bool noop, Action<ResourceOutcome> observe, CancellationToken ct)
+    {
+        var result = (ManifestPipeline.Result)loaded.Prepared!;
+        var run = result.Run!;
+        var stateDir = settings.EffectiveStateDir;
+        // --noop reads the journal (to show refreshes still owed) but the engine never writes it in a noop run.
+        var journal = RefreshJournal.Open(Path.Combine(stateDir, "refresh-journal.json"));
+        var context = new ProviderContext(new LocalSystem(), new FileBucket(Path.Combine(stateDir, "bucket")), run.ManagedPaths);
+        var engine = new RunEngine(context, journal, new Redactor(run.Catalog.SecretValues));
+        return await engine.RunAsync(run, new RunOptions { Noop = noop, RunId = runId }, new Observer(observe), ct);
+    }
+
+    private sealed class Observer(Action<ResourceOutcome> observe) : IRunObserver
+    {
+        public void ResourceFinished(ResourceOutcome outcome) => observe(outcome);
+    }
+}
