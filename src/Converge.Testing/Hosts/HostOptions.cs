@@ -7,11 +7,9 @@ namespace Converge.Testing.Hosts;
 /// <remarks>
 /// Network: without <see cref="PrivateNetwork"/> the host shares the machine's network, so <c>/proc/sys</c>
 /// stays read-only as a whole. With it the host gets its own network namespace holding only <c>lo</c>.
-/// Extension point for the SSH issue: a veth pair per host goes on top of <see cref="PrivateNetwork"/> —
-/// after <see cref="ThrowawayHost.Start"/>, the machine side creates the pair with one end moved into the
-/// host's namespace (<c>ip link add H type veth peer name eth0 netns PID</c>, PID = <see cref="ThrowawayHost.InitPid"/>;
-/// the namespace is <c>/proc/PID/ns/net</c>, no <c>ip netns</c> name to leak) and addresses both ends
-/// (link-local /30); the host end is configured with <c>ip</c> through <see cref="ThrowawayHost.RunAsync"/>.
+/// On top of <see cref="PrivateNetwork"/>, <see cref="HostLink.AttachAsync"/> gives a started host a veth
+/// pair to the machine (link-local /30, host end <c>eth0</c>, no <c>ip netns</c> name to leak), and
+/// <see cref="Fleet"/> builds SSH-reachable hosts from that.
 /// </remarks>
 public sealed record HostOptions
 {
