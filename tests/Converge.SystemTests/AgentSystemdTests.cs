@@ -87,9 +87,16 @@ public sealed class AgentSystemdTests(ITestOutputHelper output)
 
         // Type=notify: `systemctl start` returns once the agent said READY=1, so the unit is active at once.
         var start = await host.RunAsync(["systemctl", "start", Unit]);
-        start.ExitCode.ShouldBe(0, start.ToString() + await Journal(host));
+        if (start.ExitCode != 0) throw new ShouldAssertException($"systemctl start failed: {start}\n{await Journal(host)}");
         (await host.RunAsync(["systemctl", "is-active", Unit])).Stdout.Trim().ShouldBe("active");
         var started = clock.Elapsed;
+
+        // The hardening is in effect, not just written down: a seccomp filter (SystemCallArchitectures,
+        // RestrictAddressFamilies, LockPersonality, RestrictRealtime), Nice=5, best-effort I/O at priority 6.
+        // And systemd has nothing to say about the unit file.
+        var mainPid = (await host.RunAsync(["systemctl", "show", "--property=MainPID", "--value", Unit])).Stdout.Trim();
+        var sandbox = await host.ShAsync($"grep ^Seccomp: /proc/{mainPid}/status; ps -o ni= -p {mainPid}; ionice -p {mainPid}; systemd-analyze verify {Unit}.service 2>&1");
+        sandbox.Stdout.ShouldBe("Seccomp:\t2\n  5\nbest-effort: prio 6\n", sandbox.ToString());
 
         // The first cycle starts at once and converges everything.
         var run1 = await WaitForRun(host, first);
@@ -121,7 +128,7 @@ public sealed class AgentSystemdTests(ITestOutputHelper output)
         var second = await Head(host);
         await Task.Delay(TimeSpan.FromSeconds(1));
         (await Read(host, LastRun)).GetProperty("revision").GetString().ShouldBe(first, "nothing runs before the reload");
-        var pid = (await host.RunAsync(["systemctl", "show", "--property=MainPID", "--value", Unit])).Stdout.Trim();
+        var pid = mainPid;
         var reloaded = Stopwatch.StartNew();
         var reload = await host.RunAsync(["systemctl", "reload", Unit]);
         reload.ExitCode.ShouldBe(0, reload.ToString());
