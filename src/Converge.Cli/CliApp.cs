@@ -80,6 +80,8 @@ public static class CliApp
         catalog.SetAction(parse => new CatalogCommand(o.Read(parse), parse.GetValue(catalogPath)!).Run());
         root.Subcommands.Add(catalog);
 
+        root.Subcommands.Add(new SshCommand().Build(o));
+
         return root;
     }
 }
