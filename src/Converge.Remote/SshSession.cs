@@ -84,10 +84,10 @@ public sealed class SshSession : IDisposable
             await client.ConnectAsync(timeout.Token);
             return new SshSession(client);
         }
-        catch (Exception e) when (refused is not null)
+        catch (Exception) when (refused is not null)
         {
+            // SSH.NET reports a refused key as a generic connection error: say which key and why instead.
             client.Dispose();
-            _ = e;
             throw new RemoteException(refused.Verdict == HostKeyVerdict.Changed ? HostStatus.HostKeyMismatch : HostStatus.HostKeyUnknown,
                 refused.Describe(KnownHosts.HostName(host.Address, host.Port), options.KnownHosts.Path));
         }

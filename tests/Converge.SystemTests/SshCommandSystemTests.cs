@@ -117,7 +117,8 @@ public class SshCommandSystemTests(ITestOutputHelper output) : IDisposable
             var state = await host.Host.ShAsync("ls /var/cache/converge/bin; ls -d /tmp/converge-run.* 2>/dev/null | wc -l; command -v dotnet || echo no-dotnet");
             state.Stdout.ShouldMatch(@"^converge-[0-9a-f]{64}\n0\nno-dotnet\n$");
         }
-        var reports = Directory.GetDirectories(Path.Combine(_work.FullName, "reports")).Single();
+        Directory.GetDirectories(Path.Combine(_work.FullName, "reports")).Length.ShouldBe(2, "one report directory per run (the --noop run's and this one's)");
+        var reports = first.Stdout.Split('\n').Single(l => l.StartsWith("reports: ", StringComparison.Ordinal))["reports: ".Length..];
         Directory.GetFiles(reports).Select(Path.GetFileName).Order().ShouldBe(["web-1.json", "web-2.json", "web-3.json"]);
         File.ReadAllText(Path.Combine(reports, "web-2.json")).ShouldContain("\"node\": \"web-2\"");
 
