@@ -118,22 +118,24 @@ public sealed class SshSession : IDisposable
         using var cmd = _client.CreateCommand(command);
         var execution = cmd.ExecuteAsync(CancellationToken.None);
         var stdout = new StringBuilder();
-        var reading = Task.Run(async () =>
+        // SSH.NET's pipe streams have no truly asynchronous read (Stream's default wraps the blocking one):
+        // read each on its own thread rather than hold pool threads for the length of a run.
+        var reading = Task.Factory.StartNew(() =>
         {
             using var reader = new StreamReader(cmd.OutputStream, Encoding.UTF8);
-            while (await reader.ReadLineAsync() is { } line)
+            while (reader.ReadLine() is { } line)
             {
                 lock (stdout) stdout.Append(line).Append('\n');
                 onLine?.Invoke(line);
             }
-        });
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         var stderr = new TailBuffer(64 * 1024);
-        var readingErr = Task.Run(async () =>
+        var readingErr = Task.Factory.StartNew(() =>
         {
             var buffer = new byte[16384];
             int n;
-            while ((n = await cmd.ExtendedOutputStream.ReadAsync(buffer)) > 0) stderr.Append(buffer.AsSpan(0, n));
-        });
+            while ((n = cmd.ExtendedOutputStream.Read(buffer, 0, buffer.Length)) > 0) stderr.Append(buffer.AsSpan(0, n));
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         Exception? writeError = null;
         await using (var input = cmd.CreateInputStream())
         {

@@ -194,4 +194,27 @@ public class SshCommandSystemTests(ITestOutputHelper output) : IDisposable
         run.Stdout.ShouldContain("stopped: 1 host failed, more than --max-fail 0 allows; later waves not started");
         (await h[1].Host.ShAsync("test -e /srv/app; echo $?")).Stdout.ShouldBe("1\n");
     }
+
+    [Fact]
+    public async Task AdHocTarget_RemoteBinaryCrashes_HostFailsWithTailOfOutput()
+    {
+        await using var fleet = await Fleet.StartAsync(1, new FleetOptions { AddressBlock = "169.254.62.64", NamePrefix = "crash-" });
+        var repo = WriteRepo();
+        // A payload that dies the way a crashing runtime does: some output, then SIGSEGV. The transport,
+        // cache and bundle steps are the real ones; only what runs at the end misbehaves.
+        var payloadDir = Path.Combine(_work.FullName, "payload");
+        Directory.CreateDirectory(payloadDir);
+        var crasher = Path.Combine(payloadDir, "converge-linux-x64");
+        File.WriteAllText(crasher, "#!/bin/sh\necho '{\"event\":\"start\",\"total\":3}'\necho 'Unhandled exception. System.InvalidOperationException: boom' >&2\necho '   at Converge.Somewhere()' >&2\nkill -SEGV $$\n");
+        File.SetUnixFileMode(crasher, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        string[] args = ["ssh", $"root@{fleet.Hosts[0].Address}", "--identity", fleet.ClientKeyPath, "--manifests", repo,
+            "--known-hosts", fleet.KnownHostsPath, "--payload-dir", payloadDir, "--report-dir", Path.Combine(_work.FullName, "reports")];
+        var run = await Task.Run(() => ConvergeProcess.Run(args, timeout: TimeSpan.FromMinutes(2)));
+        output.WriteLine(run.ToString());
+        run.ExitCode.ShouldBe(4, run.ToString());
+        run.Stdout.ShouldMatch($@"(?m)^{System.Text.RegularExpressions.Regex.Escape(fleet.Hosts[0].Address.ToString())}\s+0\s+0\s+\d+\.\ds\s+failed$");
+        run.Stdout.ShouldContain("remote converge ended with exit 139 before its report:");
+        run.Stdout.ShouldContain("Unhandled exception. System.InvalidOperationException: boom\n        at Converge.Somewhere()\n    Segmentation fault");
+        (await fleet.Hosts[0].Host.ShAsync("ls -d /tmp/converge-run.* 2>/dev/null | wc -l")).Stdout.ShouldBe("0\n", "the bundle is removed even after a crash");
+    }
 }
