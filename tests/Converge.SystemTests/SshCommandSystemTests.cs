@@ -214,7 +214,7 @@ public class SshCommandSystemTests(ITestOutputHelper output) : IDisposable
         run.ExitCode.ShouldBe(4, run.ToString());
         run.Stdout.ShouldMatch($@"(?m)^{System.Text.RegularExpressions.Regex.Escape(fleet.Hosts[0].Address.ToString())}\s+0\s+0\s+\d+\.\ds\s+failed$");
         run.Stdout.ShouldContain("remote converge ended with exit 139 before its report:");
-        run.Stdout.ShouldContain("Unhandled exception. System.InvalidOperationException: boom\n        at Converge.Somewhere()\n    Segmentation fault");
+        run.Stdout.ShouldContain("Unhandled exception. System.InvalidOperationException: boom\n       at Converge.Somewhere()\n    Segmentation fault");
         (await fleet.Hosts[0].Host.ShAsync("ls -d /tmp/converge-run.* 2>/dev/null | wc -l")).Stdout.ShouldBe("0\n", "the bundle is removed even after a crash");
     }
 }
