@@ -46,7 +46,13 @@ public sealed class FleetRunner(FleetOptions options)
             {
                 try { await gate.WaitAsync(ct); }
                 catch (OperationCanceledException) { return; }
-                try { results[i] = await runHost(hosts[i]); }
+                try
+                {
+                    // A waiter's cancellation lands asynchronously: a slot freed just after Ctrl-C can still
+                    // reach it, so look again before starting the host.
+                    if (ct.IsCancellationRequested) return;
+                    results[i] = await runHost(hosts[i]);
+                }
                 finally { gate.Release(); }
             }).ToList();
             await Task.WhenAll(tasks);

@@ -76,6 +76,7 @@ public class SshCommandSystemTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task Fleet_NoopThenApplyThenReapply_ConvergesEveryHostOnceAndVarsReachTemplates()
     {
+        await SshPayload.DirectoryAsync(); // before any host starts: the first call may publish for minutes
         await using var fleet = await Fleet.StartAsync(3, new FleetOptions { AddressBlock = "169.254.60.0", NamePrefix = "web-" });
         var repo = WriteRepo();
         var h = fleet.Hosts;
@@ -137,6 +138,7 @@ public class SshCommandSystemTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task Fleet_BadHosts_EachReportedClearly_OthersConverge()
     {
+        await SshPayload.DirectoryAsync(); // before any host starts: the first call may publish for minutes
         await using var fleet = await Fleet.StartAsync(4, new FleetOptions { AddressBlock = "169.254.61.0", NamePrefix = "bad-" });
         var repo = WriteRepo();
         var h = fleet.Hosts;
@@ -176,6 +178,7 @@ public class SshCommandSystemTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task Batch_FailingCanary_StopsLaterWaves()
     {
+        await SshPayload.DirectoryAsync(); // before any host starts: the first call may publish for minutes
         await using var fleet = await Fleet.StartAsync(3, new FleetOptions { AddressBlock = "169.254.62.0", NamePrefix = "canary-" });
         var repo = WriteRepo("""
               - match: "canary-1"
@@ -198,6 +201,7 @@ public class SshCommandSystemTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task AdHocTarget_RemoteBinaryCrashes_HostFailsWithTailOfOutput()
     {
+        await SshPayload.DirectoryAsync(); // before any host starts: the first call may publish for minutes
         await using var fleet = await Fleet.StartAsync(1, new FleetOptions { AddressBlock = "169.254.62.64", NamePrefix = "crash-" });
         var repo = WriteRepo();
         // A payload that dies the way a crashing runtime does: some output, then SIGSEGV. The transport,
