@@ -25,7 +25,7 @@ public sealed class SshCommand
     public readonly Option<bool> Noop = new("--noop", "-n") { Description = "Preview every host: show the changes (with diffs) a run would make; change nothing" };
     public readonly Option<string?> Tags = new("--tags", "-t") { Description = "Run only resources with one of these comma-separated tags (and what they require)", HelpName = "TAGS" };
     public readonly Option<int> Parallel = new("--parallel", "-p") { Description = "Hosts converging at once", HelpName = "N", DefaultValueFactory = _ => 10 };
-    public readonly Option<string?> Batch = new("--batch") { Description = "Waves: comma-separated sizes, a count or a % of the hosts; the last repeats (1,25%,100% = a canary, then quarters... then the rest)", HelpName = "SIZES" };
+    public readonly Option<string?> Batch = new("--batch") { Description = "Waves: comma-separated sizes, a count or a % of the hosts; the last repeats (1,25%,100%: one host, then a quarter of them, then the rest)", HelpName = "SIZES" };
     public readonly Option<string?> MaxFail = new("--max-fail") { Description = "Stop starting waves once more than this many hosts (or this % of them) have failed; 0 stops after any failure", HelpName = "N|P%" };
     public readonly Option<string?> User = new("--user", "-u") { Description = "User for hosts that do not name one (default: your user name)", HelpName = "USER" };
     public readonly Option<string?> Identity = new("--identity") { Description = "Private key file for hosts that do not name one (default ~/.ssh/id_ed25519, id_ecdsa, id_rsa)", HelpName = "FILE" };
