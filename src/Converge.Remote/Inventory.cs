@@ -51,7 +51,7 @@ public static class Inventory
         if (root is null) return [];
         if (root is not MappingNode top)
         {
-            diagnostics.Error("CVG5001", root.Span, $"an inventory is a map with 'hosts' (and optionally 'defaults' and 'groups'); got {root.KindName}");
+            diagnostics.Error("CVG6001", root.Span, $"an inventory is a map with 'hosts' (and optionally 'defaults' and 'groups'); got {root.KindName}");
             return [];
         }
         CheckKeys(top, TopKeys, "inventory", diagnostics);
@@ -73,7 +73,7 @@ public static class Inventory
                 become = ReadBool(dm, "become", diagnostics) ?? become;
                 defaults = ReadVars(dm, diagnostics);
             }
-            else diagnostics.Error("CVG5001", d.Span, $"'defaults' must be a map; got {d.KindName}");
+            else diagnostics.Error("CVG6001", d.Span, $"'defaults' must be a map; got {d.KindName}");
         }
 
         var groupVars = new Dictionary<string, JsonObject>(StringComparer.Ordinal);
@@ -86,32 +86,32 @@ public static class Inventory
                     if (entry.Value is ScalarNode { IsNull: true }) { groupVars[entry.Key.Value] = new JsonObject(); continue; }
                     if (entry.Value is not MappingNode group)
                     {
-                        diagnostics.Error("CVG5001", entry.Value.Span, $"group '{entry.Key.Value}' must be a map (with 'vars'); got {entry.Value.KindName}");
+                        diagnostics.Error("CVG6001", entry.Value.Span, $"group '{entry.Key.Value}' must be a map (with 'vars'); got {entry.Value.KindName}");
                         continue;
                     }
                     CheckKeys(group, ["vars"], $"group '{entry.Key.Value}'", diagnostics);
                     groupVars[entry.Key.Value] = ReadVars(group, diagnostics);
                 }
             }
-            else diagnostics.Error("CVG5001", g.Span, $"'groups' must be a map of group names; got {g.KindName}");
+            else diagnostics.Error("CVG6001", g.Span, $"'groups' must be a map of group names; got {g.KindName}");
         }
 
         var hosts = new List<InventoryHost>();
         switch (top["hosts"])
         {
             case null:
-                diagnostics.Error("CVG5001", top.Span, "the inventory has no 'hosts'");
+                diagnostics.Error("CVG6001", top.Span, "the inventory has no 'hosts'");
                 break;
             case MappingNode hm:
                 foreach (var entry in hm.Entries)
                 {
                     var name = entry.Key.Value;
                     if (!ValidName.IsMatch(name))
-                        diagnostics.Error("CVG5002", entry.Key.Span, $"host name '{name}' may hold only letters, digits, '.', '-' and '_'");
+                        diagnostics.Error("CVG6002", entry.Key.Span, $"host name '{name}' may hold only letters, digits, '.', '-' and '_'");
                     var h = entry.Value as MappingNode;
                     if (h is null && entry.Value is not ScalarNode { IsNull: true })
                     {
-                        diagnostics.Error("CVG5001", entry.Value.Span, $"host '{name}' must be a map (address, port, user, identity, become, groups, vars); got {entry.Value.KindName}");
+                        diagnostics.Error("CVG6001", entry.Value.Span, $"host '{name}' must be a map (address, port, user, identity, become, groups, vars); got {entry.Value.KindName}");
                         continue;
                     }
                     var groups = new List<string>();
@@ -123,7 +123,7 @@ public static class Inventory
                         {
                             groups.Add(group);
                             if (groupVars.TryGetValue(group, out var gv)) Merge(vars, gv);
-                            else diagnostics.Error("CVG5003", span,
+                            else diagnostics.Error("CVG6003", span,
                                 $"host '{name}' is in group '{group}', which 'groups' does not declare"
                                 + Suggest.DidYouMean(group, groupVars.Keys));
                         }
@@ -141,7 +141,7 @@ public static class Inventory
                 }
                 break;
             case var other:
-                diagnostics.Error("CVG5001", other.Span, $"'hosts' must be a map of host names; got {other.KindName}");
+                diagnostics.Error("CVG6001", other.Span, $"'hosts' must be a map of host names; got {other.KindName}");
                 break;
         }
         return diagnostics.HasErrors ? [] : hosts;
@@ -219,7 +219,7 @@ public static class Inventory
     {
         foreach (var e in map.Entries)
             if (!allowed.Contains(e.Key.Value))
-                diagnostics.Error("CVG5001", e.Key.Span,
+                diagnostics.Error("CVG6001", e.Key.Span,
                     $"{what}: unknown key '{e.Key.Value}'{Suggest.DidYouMean(e.Key.Value, allowed)} (allowed: {string.Join(", ", allowed)})");
     }
 
@@ -230,7 +230,7 @@ public static class Inventory
             case null: return null;
             case ScalarNode { IsNull: false } s when s.Value.Length > 0: return s.Value;
             case var v:
-                diagnostics.Error("CVG5002", v.Span, $"'{key}' must be a non-empty string; got {(v is ScalarNode { IsNull: false } ? "an empty string" : v.KindName)}");
+                diagnostics.Error("CVG6002", v.Span, $"'{key}' must be a non-empty string; got {(v is ScalarNode { IsNull: false } ? "an empty string" : v.KindName)}");
                 return null;
         }
     }
@@ -248,7 +248,7 @@ public static class Inventory
     {
         if (map["port"] is not { } v) return null;
         if (v is ScalarNode s && TryPort(s.Value, out var port)) return port;
-        diagnostics.Error("CVG5002", v.Span, $"'port' must be a number from 1 to 65535; got {Describe(v)}");
+        diagnostics.Error("CVG6002", v.Span, $"'port' must be a number from 1 to 65535; got {Describe(v)}");
         return null;
     }
 
@@ -260,7 +260,7 @@ public static class Inventory
             if (s.Value is "true" or "True" or "yes") return true;
             if (s.Value is "false" or "False" or "no") return false;
         }
-        diagnostics.Error("CVG5002", v.Span, $"'{key}' must be true or false; got {Describe(v)}");
+        diagnostics.Error("CVG6002", v.Span, $"'{key}' must be true or false; got {Describe(v)}");
         return null;
     }
 
@@ -274,11 +274,11 @@ public static class Inventory
                 foreach (var item in seq.Items)
                 {
                     if (item is ScalarNode { IsNull: false } s) yield return (s.Value, s.Span);
-                    else diagnostics.Error("CVG5002", item.Span, $"a group name must be a string; got {item.KindName}");
+                    else diagnostics.Error("CVG6002", item.Span, $"a group name must be a string; got {item.KindName}");
                 }
                 break;
             case var v:
-                diagnostics.Error("CVG5002", v.Span, $"'groups' must be a list of group names; got {v.KindName}");
+                diagnostics.Error("CVG6002", v.Span, $"'groups' must be a list of group names; got {v.KindName}");
                 break;
         }
     }
@@ -291,7 +291,7 @@ public static class Inventory
             case ScalarNode { IsNull: true }: return new JsonObject();
             case MappingNode m: return (JsonObject)ToJson(m)!;
             case var v:
-                diagnostics.Error("CVG5002", v.Span, $"'vars' must be a map of names to values; got {v.KindName}");
+                diagnostics.Error("CVG6002", v.Span, $"'vars' must be a map of names to values; got {v.KindName}");
                 return new JsonObject();
         }
     }
