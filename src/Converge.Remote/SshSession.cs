@@ -137,7 +137,7 @@ public sealed class SshSession : IDisposable
             while ((n = cmd.ExtendedOutputStream.Read(buffer, 0, buffer.Length)) > 0) stderr.Append(buffer.AsSpan(0, n));
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         Exception? writeError = null;
-        await using (var input = cmd.CreateInputStream())
+        await using (var input = await OpenInputAsync(cmd, execution))
         {
             if (stdin is not null)
             {
@@ -155,6 +155,24 @@ public sealed class SshSession : IDisposable
         if (writeError is not null && cmd.ExitStatus == 0)
             err += $"\n(sending input failed: {writeError.Message})";
         return new ExecResult(cmd.ExitStatus, cmd.ExitSignal, text, err);
+    }
+
+    /// <summary>
+    /// The command's standard input. SSH.NET refuses it until the channel is open, which ExecuteAsync may
+    /// not have done yet when it returns: wait for that instead of failing the host.
+    /// </summary>
+    private static async Task<Stream> OpenInputAsync(SshCommand cmd, Task execution)
+    {
+        for (var delay = 1; ; delay = Math.Min(delay * 2, 50))
+        {
+            try { return cmd.CreateInputStream(); }
+            catch (InvalidOperationException)
+            {
+                // Already over (sudo refused, say): there is no one to send input to; its exit code says why.
+                if (execution.IsCompleted) return Stream.Null;
+                await Task.Delay(delay);
+            }
+        }
     }
 
     public void Dispose()
