@@ -86,6 +86,8 @@ public static class CliApp
         root.Subcommands.Add(catalog);
 
         root.Subcommands.Add(AgentCommand.Build(o));
+        root.Subcommands.Add(new SshCommand().Build(o));
+
         return root;
     }
 }

@@ -24,7 +24,14 @@ public sealed record Settings(
 }
 
 /// <summary>Options of `apply` (and of the root, for `converge --noop`).</summary>
-public sealed record ApplySettings(bool Noop, IReadOnlyList<string> Tags, bool Json, TimeSpan LockTimeout);
+public sealed record ApplySettings(bool Noop, IReadOnlyList<string> Tags, bool Json, TimeSpan LockTimeout)
+{
+    /// <summary>A JSON object file whose members become vars (over site and node vars): <c>--vars-file</c>.</summary>
+    public string? VarsFile { get; init; }
+
+    /// <summary>True with <c>--events jsonl</c>: one JSON line per event on stdout instead of the human view.</summary>
+    public bool EventsJsonl { get; init; }
+}
 
 public sealed class CommonOptions
 {
@@ -79,14 +86,27 @@ public sealed class CommonOptions
         DefaultValueFactory = _ => 60,
     };
 
+    public readonly Option<string?> VarsFile = new("--vars-file")
+    {
+        Description = "A JSON file holding one object whose members are added to vars (over site and node vars); converge ssh passes inventory vars this way",
+        HelpName = "FILE",
+    };
+
+    public readonly Option<string?> Events = new("--events")
+    {
+        Description = "Print machine-readable events on stdout instead of the human view: 'jsonl' gives one JSON object per line (start, each resource, the report)",
+        HelpName = "FORMAT",
+    };
+
     public CommonOptions()
     {
+        Events.AcceptOnlyFromAmong("jsonl");
         Color.AcceptOnlyFromAmong("auto", "always", "never");
     }
 
     public IEnumerable<Option> Global => [StateDir, Node, FactsDir, Verbose, Quiet, Color];
 
-    public IEnumerable<Option> ApplyOnly => [Noop, Tags, Json, LockTimeout];
+    public IEnumerable<Option> ApplyOnly => [Noop, Tags, Json, LockTimeout, VarsFile, Events];
 
     public static Argument<string> PathArgument()
     {
@@ -126,7 +146,11 @@ public sealed class CommonOptions
         p.GetValue(Noop),
         (p.GetValue(Tags) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
         p.GetValue(Json),
-        TimeSpan.FromSeconds(p.GetValue(LockTimeout)));
+        TimeSpan.FromSeconds(p.GetValue(LockTimeout)))
+    {
+        VarsFile = NonEmpty(p.GetValue(VarsFile)),
+        EventsJsonl = p.GetValue(Events) == "jsonl",
+    };
 
     private static string? NonEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
 }

@@ -19,6 +19,9 @@ public sealed class ManifestPipeline(Settings settings, ILogger log)
 {
     public ProviderRegistry Providers { get; } = BuiltInProviders.Registry();
 
+    /// <summary>Vars that override site and node vars (from <c>--vars-file</c>).</summary>
+    public IReadOnlyDictionary<string, JsonNode?> ExtraVars { get; init; } = new Dictionary<string, JsonNode?>();
+
     public sealed record Result(
         JsonObject Facts,
         string Node,
@@ -48,6 +51,7 @@ public sealed class ManifestPipeline(Settings settings, ILogger log)
         var compiled = ManifestCompiler.Compile(new CompileRequest(Path.GetFullPath(path), node, facts, Providers)
         {
             ModuleSearchPath = ShippedModules.SearchPath(),
+            ExtraVars = ExtraVars,
         });
         log.Debug("Compiled {Count} resources for {Node} in {Elapsed:0.0} ms ({AllocatedMb:0} MB allocated so far)",
             compiled.Catalog?.Resources.Count ?? 0, node, clock.Elapsed.TotalMilliseconds, GC.GetTotalAllocatedBytes() / 1048576.0);
@@ -114,6 +118,7 @@ public sealed class ManifestPipeline(Settings settings, ILogger log)
 /// </summary>
 public static class ShippedModules
 {
+    /// <summary>Every existing module directory, in search order (also what `converge ssh` ships to hosts).</summary>
     public static IReadOnlyList<string> SearchPath()
     {
         var dirs = new List<string>();

@@ -36,12 +36,13 @@ public static class RunReport
     /// <summary>
     /// Writes the report as UTF-8 JSON (ending in a newline) to <paramref name="stream"/>. The agent
     /// passes <paramref name="agent"/> (source, revision transition, fallback); it is written as the
-    /// <c>agent</c> member, which manual runs leave out.
+    /// <c>agent</c> member, which manual runs leave out. <paramref name="indented"/> false puts the report
+    /// on one line (the last event of <c>apply --events jsonl</c>).
     /// </summary>
     public static void Write(Stream stream, RunContext context, string node, RunResult result, DateTimeOffset finishedAt,
-        System.Text.Json.Nodes.JsonObject? agent = null)
+        System.Text.Json.Nodes.JsonObject? agent = null, bool indented = true)
     {
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = indented, Encoder = Relaxed }))
         {
             w.WriteStartObject();
             w.WriteNumber("formatVersion", FormatVersion);
@@ -75,27 +76,7 @@ public static class RunReport
             w.WriteBoolean("interrupted", result.Interrupted);
 
             w.WriteStartArray("resources");
-            foreach (var o in result.Outcomes)
-            {
-                w.WriteStartObject();
-                w.WriteString("id", o.Id.ToString());
-                w.WriteString("type", o.Id.Type);
-                w.WriteString("title", o.Id.Title);
-                w.WriteString("status", StatusName(o.Status));
-                w.WriteString("source", o.Source.ToString());
-                w.WriteNumber("durationMs", Math.Round(o.Duration.TotalMilliseconds, 2));
-                if (o.Message is not null) w.WriteString("message", o.Message);
-                if (o.Changes.Count > 0) WriteChanges(w, "changes", o.Changes);
-                if (o.RefreshedBy.Count > 0)
-                {
-                    w.WriteStartArray("refreshedBy");
-                    foreach (var r in o.RefreshedBy) w.WriteStringValue(r);
-                    w.WriteEndArray();
-                    w.WriteBoolean("refreshed", o.Refreshed);
-                }
-                if (o.RefreshChanges.Count > 0) WriteChanges(w, "refreshChanges", o.RefreshChanges);
-                w.WriteEndObject();
-            }
+            foreach (var o in result.Outcomes) WriteOutcome(w, o);
             w.WriteEndArray();
             w.WriteEndObject();
         }
@@ -110,7 +91,7 @@ public static class RunReport
     public static void WriteFailure(Stream stream, RunContext context, string node, IReadOnlyList<string> errors, int exitCode,
         DateTimeOffset finishedAt, System.Text.Json.Nodes.JsonObject? agent = null)
     {
-        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true, Encoder = Relaxed }))
         {
             w.WriteStartObject();
             w.WriteNumber("formatVersion", FormatVersion);
@@ -160,6 +141,50 @@ public static class RunReport
             w.WriteEndObject();
         }
         else w.WriteNull("revision");
+        w.WriteEndObject();
+    }
+
+    private static readonly System.Text.Encodings.Web.JavaScriptEncoder Relaxed = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+
+    /// <summary>
+    /// One line of <c>apply --events jsonl</c>: <c>{"event":"resource", ...}</c> with the same fields as the
+    /// resource's entry in the report, plus <c>done</c> and <c>total</c> (how far the run has got).
+    /// </summary>
+    public static string ResourceEvent(ResourceOutcome outcome, int done, int total)
+    {
+        var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = Relaxed }))
+        {
+            w.WriteStartObject();
+            w.WriteString("event", "resource");
+            w.WriteNumber("done", done);
+            w.WriteNumber("total", total);
+            w.WritePropertyName("resource");
+            WriteOutcome(w, outcome);
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static void WriteOutcome(Utf8JsonWriter w, ResourceOutcome o)
+    {
+        w.WriteStartObject();
+        w.WriteString("id", o.Id.ToString());
+        w.WriteString("type", o.Id.Type);
+        w.WriteString("title", o.Id.Title);
+        w.WriteString("status", StatusName(o.Status));
+        w.WriteString("source", o.Source.ToString());
+        w.WriteNumber("durationMs", Math.Round(o.Duration.TotalMilliseconds, 2));
+        if (o.Message is not null) w.WriteString("message", o.Message);
+        if (o.Changes.Count > 0) WriteChanges(w, "changes", o.Changes);
+        if (o.RefreshedBy.Count > 0)
+        {
+            w.WriteStartArray("refreshedBy");
+            foreach (var r in o.RefreshedBy) w.WriteStringValue(r);
+            w.WriteEndArray();
+            w.WriteBoolean("refreshed", o.Refreshed);
+        }
+        if (o.RefreshChanges.Count > 0) WriteChanges(w, "refreshChanges", o.RefreshChanges);
         w.WriteEndObject();
     }
 

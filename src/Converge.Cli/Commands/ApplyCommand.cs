@@ -15,7 +15,9 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
     {
         var log = Logging.Create(settings);
         var started = DateTimeOffset.UtcNow; // reports are in UTC: hosts in many time zones read the same way
-        var pipeline = new ManifestPipeline(settings, log);
+        if (ReadVarsFile(apply.VarsFile) is not { } extraVars)
+            return ExitCodes.ManifestError;
+        var pipeline = new ManifestPipeline(settings, log) { ExtraVars = extraVars };
         if (pipeline.LoadValid(path) is not { Run: { } run } loaded)
             return ExitCodes.ManifestError;
 
@@ -72,9 +74,16 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
             var providerContext = new ProviderContext(system, new FileBucket(Path.Combine(stateDir, "bucket")), run.ManagedPaths);
             var order = run.Graph.Order.Where(id => selection is null || selection.Contains(id)).ToList();
 
+            var human = !apply.Json && !apply.EventsJsonl;
             var renderer = new ConsoleRenderer(Console.Out, order, settings.Color, showUnchanged: settings.Verbosity > 0, ManifestPipeline.DisplayPath);
-            IRunObserver observer = new LoggingObserver(log, apply.Json ? null : renderer);
-            if (!apply.Json) renderer.Header(loaded.Node, context, apply.Noop);
+            IRunObserver? view = apply.EventsJsonl ? new EventLineObserver(order.Count) : human ? renderer : null;
+            IRunObserver observer = new LoggingObserver(log, view);
+            if (human) renderer.Header(loaded.Node, context, apply.Noop);
+            if (apply.EventsJsonl)
+                EventLineObserver.WriteLine(System.Text.Json.JsonSerializer.Serialize(new
+                {
+                    @event = "start", runId = context.RunId, node = loaded.Node, noop = apply.Noop, total = order.Count,
+                }));
 
             var engine = new RunEngine(providerContext, journal, redactor);
             // Say at once that the interrupt was seen: the running resource may take a while to finish.
@@ -96,7 +105,16 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
                 log.Error("Could not write the run report to {StateDir}: {Message}", stateDir, e.Message);
             }
 
-            if (apply.Json)
+            if (apply.EventsJsonl)
+            {
+                var line = new MemoryStream();
+                line.Write("{\"event\":\"report\",\"report\":"u8);
+                RunReport.Write(line, context, loaded.Node, result, finished, indented: false);
+                line.SetLength(line.Length - 1); // the report's own newline ends the line after the closing brace
+                line.Write("}"u8);
+                EventLineObserver.WriteLine(System.Text.Encoding.UTF8.GetString(line.ToArray()));
+            }
+            else if (apply.Json)
             {
                 Console.Out.Flush();
                 using var stdout = Console.OpenStandardOutput();
@@ -111,6 +129,57 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
                 Environment.WorkingSet / 1048576.0, gc.HeapSizeBytes / 1048576.0, GC.GetTotalAllocatedBytes() / 1048576.0,
                 GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration().TotalMilliseconds);
             return result.ExitCode;
+        }
+    }
+
+    /// <summary>
+    /// Reads <c>--vars-file</c>: one JSON object whose members become vars. Returns an empty map without
+    /// the option, and null (after printing why) when the file is unreadable or not a JSON object.
+    /// </summary>
+    private static IReadOnlyDictionary<string, System.Text.Json.Nodes.JsonNode?>? ReadVarsFile(string? path)
+    {
+        var vars = new Dictionary<string, System.Text.Json.Nodes.JsonNode?>(StringComparer.Ordinal);
+        if (path is null) return vars;
+        try
+        {
+            // A JSON error carries a line and byte position: say where, as manifest errors do.
+            if (System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path)) is not System.Text.Json.Nodes.JsonObject obj)
+            {
+                Console.Error.WriteLine($"converge: --vars-file {path}: must hold one JSON object ({{\"name\": value, ...}}); nothing was changed");
+                return null;
+            }
+            foreach (var (name, value) in obj) vars[name] = value?.DeepClone();
+            return vars;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
+        {
+            Console.Error.WriteLine($"converge: --vars-file {path}: {e.Message}; nothing was changed");
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// <c>--events jsonl</c>: each outcome as one JSON line on stdout, flushed at once so a reader at the
+    /// other end of a pipe (converge ssh) sees progress while the run goes on.
+    /// </summary>
+    private sealed class EventLineObserver(int total) : IRunObserver
+    {
+        private static readonly Lock Gate = new();
+        private int _done;
+
+        public void ResourceFinished(ResourceOutcome outcome)
+        {
+            var done = Interlocked.Increment(ref _done);
+            WriteLine(RunReport.ResourceEvent(outcome, done, total));
+        }
+
+        public static void WriteLine(string line)
+        {
+            lock (Gate)
+            {
+                Console.Out.Write(line + "\n");
+                Console.Out.Flush();
+            }
         }
     }
 

@@ -1,0 +1,255 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Converge.Remote;
+
+/// <summary>What <c>converge ssh</c> asks of every host in a run.</summary>
+public sealed record RemoteRunOptions
+{
+    public required SshOptions Ssh { get; init; }
+    public required PayloadLocator Payloads { get; init; }
+    public required Bundle Bundle { get; init; }
+
+    /// <summary>Preview: the remote run is <c>converge apply --noop</c>.</summary>
+    public bool Noop { get; init; }
+
+    public IReadOnlyList<string> Tags { get; init; } = [];
+
+    /// <summary>Remove the cached binary from each host after its run.</summary>
+    public bool Clean { get; init; }
+
+    /// <summary>Overrides the host's binary cache directory (default /var/cache/converge/bin as root, else ~/.cache/converge/bin).</summary>
+    public string? RemoteCacheDir { get; init; }
+
+    /// <summary>Directory the hosts' reports are saved under: <c>DIR/&lt;run id&gt;/&lt;host&gt;.json</c>.</summary>
+    public required string ReportDir { get; init; }
+
+    /// <summary>This fleet run's id (one report per host per run).</summary>
+    public required string RunId { get; init; }
+}
+
+/// <summary>One host's outcome, as the table shows it.</summary>
+public sealed record HostResult(InventoryHost Host, HostStatus Status, TimeSpan Duration)
+{
+    public int Changed { get; init; }
+    public int Failed { get; init; }
+    public int Total { get; init; }
+
+    /// <summary>The remote converge's exit code, when it ran to the end.</summary>
+    public int? ExitCode { get; init; }
+
+    /// <summary>Why the host failed (never a secret: the remote report is redacted at the source).</summary>
+    public string? Message { get; init; }
+
+    /// <summary>The remote run's report, saved locally.</summary>
+    public string? ReportPath { get; init; }
+
+    /// <summary>The report itself (changes and diffs of each resource) for the per-host detail view.</summary>
+    public JsonObject? Report { get; init; }
+}
+
+/// <summary>Progress of one host, for the live view.</summary>
+public sealed record HostProgress(string Host, string Phase, int Done = 0, int Total = 0);
+
+/// <summary>
+/// Converges one host over one SSH connection in three round trips whatever the number of resources:
+/// probe (architecture and cached binaries), upload the binary when the cache lacks it, then one channel
+/// that unpacks the bundle, runs <c>converge apply --events jsonl</c> and removes the bundle. Never throws
+/// for a host problem: the result's status says what went wrong.
+/// </summary>
+public sealed class RemoteRun(RemoteRunOptions options)
+{
+    /// <summary>Runs <paramref name="host"/>; reports phases to <paramref name="progress"/>.</summary>
+    public async Task<HostResult> RunAsync(InventoryHost host, Action<HostProgress> progress, CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            progress(new HostProgress(host.Name, "connecting"));
+            using var session = await SshSession.ConnectAsync(host, options.Ssh, ct);
+            var root = host.Become || host.User == "root";
+            var cacheDir = options.RemoteCacheDir is { } custom ? Shell.Quote(custom)
+                : root ? "/var/cache/converge/bin" : "\"${XDG_CACHE_HOME:-$HOME/.cache}/converge/bin\"";
+
+            progress(new HostProgress(host.Name, "probing"));
+            var probe = await session.RunAsync(Wrap(host, RemoteScripts.Probe(cacheDir)), null, null);
+            CheckSudo(host, probe);
+            if (probe.ExitCode != 0)
+                throw new RemoteException(HostStatus.Failed, $"probing the host failed (exit {Describe(probe)}): {Tail(probe.StderrTail)}");
+            var lines = probe.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            var machine = lines.FirstOrDefault() ?? "";
+            var rid = PayloadLocator.RidFor(machine)
+                ?? throw new RemoteException(HostStatus.Failed, $"architecture '{machine.Trim()}' is not one Converge is built for (x86_64, aarch64)");
+            var payload = options.Payloads.Find(rid)
+                ?? throw new RemoteException(HostStatus.Failed,
+                    $"no converge build for {rid}: publish one (dotnet publish src/Converge.Cli -c Release -r {rid} --self-contained -p:PublishSingleFile=true -o DIR) " +
+                    $"and pass --payload-dir DIR; looked at {string.Join(", ", options.Payloads.Candidates(rid))}");
+            var cached = lines.Skip(1).Any(l => l == $"{payload.CacheName} {payload.Size}");
+
+            if (!cached)
+            {
+                progress(new HostProgress(host.Name, $"uploading converge ({payload.Size / 1048576.0:0} MB)"));
+                var upload = await session.RunAsync(Wrap(host, RemoteScripts.Upload(cacheDir, payload.CacheName)), async input =>
+                {
+                    await using var file = File.OpenRead(payload.Path);
+                    await file.CopyToAsync(input, 256 * 1024, ct);
+                }, null);
+                CheckSudo(host, upload);
+                if (upload.ExitCode != 0)
+                    throw new RemoteException(HostStatus.Failed, $"uploading converge to {cacheDir} failed (exit {Describe(upload)}): {Tail(upload.StderrTail)}");
+            }
+
+            progress(new HostProgress(host.Name, "converging"));
+            JsonObject? report = null;
+            int done = 0, total = 0, changed = 0, failed = 0;
+            var run = await session.RunAsync(Wrap(host, RemoteScripts.Apply(cacheDir, payload.CacheName, options, host)),
+                input => options.Bundle.WriteAsync(input, host.Vars, ct),
+                line =>
+                {
+                    if (!line.StartsWith('{')) return;
+                    JsonObject? e;
+                    try { e = JsonNode.Parse(line) as JsonObject; }
+                    catch (JsonException) { return; }
+                    switch ((string?)e?["event"])
+                    {
+                        case "start":
+                            total = (int?)e["total"] ?? 0;
+                            break;
+                        case "resource":
+                            done = (int?)e["done"] ?? done;
+                            total = (int?)e["total"] ?? total;
+                            var status = (string?)e["resource"]?["status"];
+                            if (status is "changed" or "would-change" or "unknown") changed++;
+                            if (status is "failed") failed++;
+                            break;
+                        case "report":
+                            report = e["report"] as JsonObject;
+                            break;
+                    }
+                    progress(new HostProgress(host.Name, "converging", done, total));
+                });
+            CheckSudo(host, run);
+
+            string? reportPath = null;
+            if (report is not null)
+            {
+                reportPath = SaveReport(host, report);
+                var summary = report["summary"];
+                changed = ((int?)summary?["changed"] ?? 0) + ((int?)summary?["wouldChange"] ?? 0) + ((int?)summary?["unknown"] ?? 0);
+                failed = (int?)summary?["failed"] ?? 0;
+                total = (int?)summary?["total"] ?? total;
+            }
+            var exit = run.ExitCode;
+            var hostStatus = exit switch
+            {
+                0 when report is not null => HostStatus.Ok,
+                2 when report is not null => HostStatus.Changed,
+                _ => HostStatus.Failed,
+            };
+            string? message = null;
+            if (hostStatus == HostStatus.Failed)
+            {
+                message = report is null
+                    ? $"remote converge ended with {Describe(run)} before its report:\n{Tail(run.StderrTail + "\n" + NonEvents(run.Stdout))}"
+                    : failed > 0 ? $"{failed} resource{(failed == 1 ? "" : "s")} failed" : $"remote converge exit {exit}";
+            }
+            progress(new HostProgress(host.Name, "done", done, total));
+            return new HostResult(host, hostStatus, clock.Elapsed)
+            {
+                Changed = changed, Failed = failed, Total = total, ExitCode = exit, Message = message, ReportPath = reportPath, Report = report,
+            };
+        }
+        catch (RemoteException e)
+        {
+            progress(new HostProgress(host.Name, "done"));
+            return new HostResult(host, e.Status, clock.Elapsed) { Message = e.Message };
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            // A dropped connection mid-run, or anything else unforeseen: that host's failure, never the fleet's.
+            progress(new HostProgress(host.Name, "done"));
+            var status = e is Renci.SshNet.Common.SshConnectionException or System.Net.Sockets.SocketException ? HostStatus.Unreachable : HostStatus.Failed;
+            return new HostResult(host, status, clock.Elapsed) { Message = $"{e.GetType().Name}: {e.Message}" };
+        }
+    }
+
+    private string SaveReport(InventoryHost host, JsonObject report)
+    {
+        var dir = Path.Combine(options.ReportDir, options.RunId);
+        Directory.CreateDirectory(dir);
+        var path = Path.Combine(dir, host.Name.Replace('/', '_') + ".json");
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        File.Move(temp, path, overwrite: true);
+        return path;
+    }
+
+    /// <summary>The command line for a script: through <c>sudo -n</c> (never prompting) when the host needs become.</summary>
+    private static string Wrap(InventoryHost host, string script) =>
+        (host.Become && host.User != "root" ? "sudo -n " : "") + "sh -c " + Shell.Quote(script);
+
+    private static void CheckSudo(InventoryHost host, ExecResult r)
+    {
+        if (host.Become && r.ExitCode == 1 && r.StderrTail.Contains("sudo:", StringComparison.Ordinal)
+            && (r.StderrTail.Contains("password is required", StringComparison.Ordinal) || r.StderrTail.Contains("a terminal is required", StringComparison.Ordinal)))
+            throw new RemoteException(HostStatus.SudoNeedsPassword,
+                $"{host.Endpoint}: sudo asks {host.User} for a password; converge runs 'sudo -n' and never types one. " +
+                $"Give {host.User} NOPASSWD sudo (e.g. '{host.User} ALL=(ALL) NOPASSWD: ALL' in /etc/sudoers.d/) or connect as root");
+        if (host.Become && r.ExitCode == 1 && r.StderrTail.Contains("is not in the sudoers file", StringComparison.Ordinal))
+            throw new RemoteException(HostStatus.SudoNeedsPassword, $"{host.Endpoint}: {host.User} may not use sudo: {Tail(r.StderrTail)}");
+    }
+
+    private static string Describe(ExecResult r) => r.Signal is { } s ? $"signal {s}" : r.ExitCode is { } c ? $"exit {c}" : "no exit status";
+
+    private static string NonEvents(string stdout) =>
+        string.Join('\n', stdout.Split('\n').Where(l => !l.StartsWith("{\"event\"", StringComparison.Ordinal)));
+
+    /// <summary>The last lines of a command's output: enough to see why it died.</summary>
+    public static string Tail(string text, int lines = 15)
+    {
+        var all = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd()).Where(l => l.Length > 0).ToList();
+        return string.Join('\n', all.Skip(Math.Max(0, all.Count - lines)));
+    }
+}
+
+/// <summary>The shell scripts run on hosts. POSIX sh and coreutils only: nothing else is assumed.</summary>
+public static class RemoteScripts
+{
+    /// <summary>Prints <c>uname -m</c>, then <c>NAME SIZE</c> for each cached converge binary.</summary>
+    public static string Probe(string cacheDir) =>
+        $"uname -m; c={cacheDir}; for f in \"$c\"/converge-*; do [ -f \"$f\" ] && echo \"${{f##*/}} $(wc -c < \"$f\")\"; done; exit 0";
+
+    /// <summary>
+    /// Writes standard input to a temp file in the cache, makes it executable, then renames it to its
+    /// sha256 name: a partial upload never carries the final name, so a name means a complete binary.
+    /// </summary>
+    public static string Upload(string cacheDir, string name) =>
+        $"set -e; c={cacheDir}; mkdir -p \"$c\"; t=$(mktemp \"$c/.upload.XXXXXX\"); trap 'rm -f \"$t\"' EXIT; " +
+        $"cat > \"$t\"; chmod 0755 \"$t\"; mv -f \"$t\" \"$c/{name}\"; trap - EXIT";
+
+    /// <summary>
+    /// Unpacks the bundle from standard input into a fresh temp dir, runs converge apply there with the
+    /// host's vars and the shipped modules, removes the temp dir whatever happens, exits with apply's code.
+    /// </summary>
+    public static string Apply(string cacheDir, string name, RemoteRunOptions options, InventoryHost host)
+    {
+        var args = new List<string> { "apply", "--events", "jsonl", "--color", "never", "--vars-file", "\"$d/.converge/vars.json\"" };
+        if (options.Noop) args.Add("--noop");
+        if (options.Tags.Count > 0) { args.Add("--tags"); args.Add(Shell.Quote(string.Join(',', options.Tags))); }
+        if (host.Node is { } node) { args.Add("--node"); args.Add(Shell.Quote(node)); }
+        args.Add("\"$d/\"" + Shell.Quote(options.Bundle.ApplyPath));
+        var modules = string.Join(':', Enumerable.Range(0, options.Bundle.ModuleDirCount).Select(i => $"$d/.converge/modules/{i}"));
+        var clean = options.Clean ? "rm -f \"$c\"/converge-*; rmdir \"$c\" 2>/dev/null; " : "";
+        return $"c={cacheDir}; d=$(mktemp -d \"${{TMPDIR:-/tmp}}/converge-run.XXXXXX\") || exit 97; trap 'rm -rf \"$d\"' EXIT; " +
+               "tar -xf - -C \"$d\" || { echo 'converge ssh: could not unpack the manifest bundle' >&2; exit 98; }; " +
+               $"CONVERGE_MODULE_PATH=\"{modules}\" \"$c/{name}\" {string.Join(' ', args)} < /dev/null; rc=$?; {clean}exit $rc";
+    }
+}
+
+/// <summary>POSIX shell quoting.</summary>
+public static class Shell
+{
+    /// <summary>Single-quotes <paramref name="s"/> so sh reads it back unchanged.</summary>
+    public static string Quote(string s) => "'" + s.Replace("'", "'\\''") + "'";
+}
