@@ -46,7 +46,7 @@ public static class ServiceManagers
     public static string RunitDefinition(string name) => $"{RunitSvDirectory}/{name}";
     public static string InitScript(string name) => $"/etc/init.d/{name}";
 
-    /// <summary>The read-only status query (systemd's enabled query is <see cref="SystemdIsEnabledArgv"/>).</summary>
+    /// <summary>The read-only status query of runit and sysv (systemd reads everything with one <see cref="SystemdShowArgv"/>).</summary>
     public static IReadOnlyList<string> StatusArgv(string provider, string name) => provider switch
     {
         Runit => ["sv", "status", name],
@@ -55,7 +55,32 @@ public static class ServiceManagers
         _ => throw Unknown(provider),
     };
 
-    public static IReadOnlyList<string> SystemdIsEnabledArgv(string name) => ["systemctl", "is-enabled", name];
+    /// <summary>
+    /// One process for everything a read needs from systemd (a read runs once per service per run):
+    /// whether it runs, its unit file state (the answer <c>systemctl is-enabled</c> gives) and whether its
+    /// files changed on disk since systemd loaded them.
+    /// </summary>
+    public static IReadOnlyList<string> SystemdShowArgv(string name) =>
+        ["systemctl", "show", "--property=ActiveState,UnitFileState,NeedDaemonReload", name];
+
+    /// <summary>Parses <see cref="SystemdShowArgv"/>'s <c>Key=value</c> lines (in systemd's order, not the asked one).</summary>
+    public static (bool Active, string UnitFileState, bool NeedDaemonReload) ParseSystemdShow(string output)
+    {
+        string active = "", state = "", reload = "";
+        foreach (var line in output.Split('\n'))
+        {
+            var eq = line.IndexOf('=');
+            if (eq < 0) continue;
+            var value = line[(eq + 1)..].Trim();
+            switch (line[..eq])
+            {
+                case "ActiveState": active = value; break;
+                case "UnitFileState": state = value; break;
+                case "NeedDaemonReload": reload = value; break;
+            }
+        }
+        return (active == "active", state, reload == "yes");
+    }
 
     /// <summary>
     /// Whether a <c>systemctl is-enabled</c> answer satisfies <c>enable: true</c>. <c>static</c>, <c>indirect</c>
@@ -68,8 +93,6 @@ public static class ServiceManagers
     /// <summary>States that <c>systemctl disable</c> cannot change (see <see cref="SystemdStateIsEnabled"/>).</summary>
     public static bool SystemdStateCannotBeDisabled(string state) => state is "static" or "indirect" or "generated";
 
-    /// <summary>Asks systemd whether the unit's files changed on disk since it loaded them (prints <c>yes</c> or <c>no</c>).</summary>
-    public static IReadOnlyList<string> SystemdNeedDaemonReloadArgv(string name) => ["systemctl", "show", "--property=NeedDaemonReload", "--value", name];
 
     /// <summary>Makes systemd load every unit file again (what a changed unit file or drop-in needs before it counts).</summary>
     public static readonly IReadOnlyList<string> SystemdDaemonReloadArgv = ["systemctl", "daemon-reload"];

@@ -90,7 +90,7 @@ public sealed partial class ServiceProvider : ResourceProvider<ServiceSpec, Serv
     /// <remarks>
     /// runit: enabled = <c>/etc/service/NAME</c> exists; running = <c>sv status NAME</c> says <c>run:</c>
     /// (only asked when enabled). sysv: <c>/etc/init.d/NAME status</c> exits 0; enabled = an S link in
-    /// rc2–5.d. systemd: <c>systemctl is-active</c> / <c>is-enabled</c>, and <c>NeedDaemonReload</c> (unit
+    /// rc2–5.d. systemd: one <c>systemctl show</c> for ActiveState, UnitFileState and NeedDaemonReload (unit
     /// files changed on disk since systemd loaded them). A runit service that should run but is not (and
     /// will not be) linked fails here, before anything changes.
     /// </remarks>
@@ -130,15 +130,11 @@ public sealed partial class ServiceProvider : ResourceProvider<ServiceSpec, Serv
             }
             default:
             {
-                var active = await RunAsync(system, ServiceManagers.StatusArgv(provider, spec.Name), ct).ConfigureAwait(false);
-                var enabledResult = await RunAsync(system, ServiceManagers.SystemdIsEnabledArgv(spec.Name), ct).ConfigureAwait(false);
-                var reload = await RunAsync(system, ServiceManagers.SystemdNeedDaemonReloadArgv(spec.Name), ct).ConfigureAwait(false);
-                var state = enabledResult.StandardOutput.Trim();
+                var show = await RunAsync(system, ServiceManagers.SystemdShowArgv(spec.Name), ct).ConfigureAwait(false);
+                var (running, state, needsReload) = ServiceManagers.ParseSystemdShow(show.StandardOutput);
                 if (spec.Enable == false && ServiceManagers.SystemdStateCannotBeDisabled(state))
                     throw ProviderException.SystemdUnitCannotBeDisabled(spec.Name, state);
-                actual = new ServiceActual(provider, active.StandardOutput.Trim() == "active",
-                    ServiceManagers.SystemdStateIsEnabled(state),
-                    NeedsDaemonReload: reload.ExitCode == 0 && reload.StandardOutput.Trim() == "yes");
+                actual = new ServiceActual(provider, running, ServiceManagers.SystemdStateIsEnabled(state), NeedsDaemonReload: needsReload);
                 break;
             }
         }

@@ -185,6 +185,15 @@ public class ServiceDiffTests
         ServiceManagers.RunitStatusIsRunning("warning: cvg-demo: unable to open supervise/ok: file does not exist\n").ShouldBeFalse();
     }
 
+    [Fact]
+    public void SystemdShow_ParsedByKey_InWhateverOrderSystemdPrints()
+    {
+        ServiceManagers.ParseSystemdShow("NeedDaemonReload=yes\nActiveState=active\nUnitFileState=static\n")
+            .ShouldBe((true, "static", true));
+        ServiceManagers.ParseSystemdShow("ActiveState=activating\nUnitFileState=\nNeedDaemonReload=no\n")
+            .ShouldBe((false, "", false));
+    }
+
     [Theory]
     [InlineData("enabled", true, false)]
     [InlineData("enabled-runtime", true, false)]
