@@ -66,7 +66,10 @@ public static class AgentConfigFile
             return null;
         }
         var before = diagnostics.Count;
-        var root = YamlLoader.Load(path, text, diagnostics);
+        // A YAML syntax error shows no source line: the line may be inside notify: and hold a webhook token.
+        var syntax = new DiagnosticBag();
+        var root = YamlLoader.Load(path, text, syntax);
+        diagnostics.AddRange(syntax.Sorted().Select(d => d with { HideExcerpt = true }));
         if (root is null) return diagnostics.Count > before ? null : new AgentConfig();
         if (root is not MappingNode map)
         {

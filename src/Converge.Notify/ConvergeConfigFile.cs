@@ -24,6 +24,15 @@ public static class ConvergeConfigFile
     /// </summary>
     public static NotifyConfig? Load(string? explicitPath, DiagnosticBag diagnostics, string defaultPath = DefaultPath)
     {
+        // No diagnostic of this file shows its source line: any line may hold a webhook token or a header.
+        var bag = new DiagnosticBag();
+        var config = LoadInto(explicitPath, bag, defaultPath);
+        diagnostics.AddRange(bag.Sorted().Select(d => d with { HideExcerpt = true }));
+        return config;
+    }
+
+    private static NotifyConfig? LoadInto(string? explicitPath, DiagnosticBag diagnostics, string defaultPath)
+    {
         var path = explicitPath ?? defaultPath;
         string text;
         try
@@ -57,7 +66,7 @@ public static class ConvergeConfigFile
                 continue;
             }
             var hint = Suggest.Closest(entry.Key.Value, Keys) is { } near ? $"; did you mean '{near}'?" : $"; known keys: {string.Join(", ", Keys)}";
-            diagnostics.Add(Diagnostic.Error(NotifyConfigReader.UnknownKey, entry.Key.Span, $"unknown converge setting '{entry.Key.Value}'{hint}") with { HideExcerpt = true });
+            diagnostics.Error(NotifyConfigReader.UnknownKey, entry.Key.Span, $"unknown converge setting '{entry.Key.Value}'{hint}");
             ok = false;
         }
         return ok ? config : null;

@@ -90,7 +90,7 @@ public static class NotifyConfigReader
                     break;
                 case "link":
                     if (value is ScalarNode { IsNull: false } l && l.Value.Trim().Length > 0) hook = hook with { Link = l.Value.Trim() };
-                    else d.Error(BadValue, value.Span, $"{what}.link must be a URL template such as https://git.example.com/ops/compare/{{{{old}}}}...{{{{new}}}}; got {value.KindName}");
+                    else d.Error(BadValue, value.Span, $"{what}.link must be a URL template such as https://git.example.com/ops/compare/{{{{old}}}}...{{{{new}}}}; got {(value is ScalarNode { IsNull: false } ? "an empty string" : value.KindName)}");
                     break;
                 case "timeout":
                     if (Duration(value, $"{what}.timeout", d, max: TimeSpan.FromMinutes(1)) is { } t) hook = hook with { Timeout = t };
