@@ -4,7 +4,8 @@ namespace Converge.Cli.Tests;
 
 /// <summary>
 /// A secret used in content, a template, a command and an error must never be printed: not on stdout
-/// or stderr, not in a report, not in the catalog, not in logs (-v), whatever the run does.
+/// or stderr, not in a report, not in the catalog, not in logs (-v), not in a webhook body (generic
+/// or Slack, previews included), whatever the run does.
 /// </summary>
 public class SecretTests
 {
@@ -15,7 +16,18 @@ public class SecretTests
     {
         using var dir = new TempDir();
         using var state = new TempDir();
+        using var json = new WebhookListener();
+        using var slack = new WebhookListener();
         dir.Write("secret.txt", Secret + "\n");
+        var config = dir.Write("converge.yaml", $"""
+            notify:
+              webhooks:
+                - url: {json.Url()}
+                  noop: true
+                - url: {slack.Url()}
+                  format: slack
+                  noop: true
+            """);
         dir.Write("templates/db.conf.sbn", "user = app\npassword = {{ secrets.db_password }}\n");
         dir.Write("site.yaml", """
             secrets:
@@ -37,7 +49,8 @@ public class SecretTests
         var outputs = new List<ConvergeRun>();
         ConvergeRun Run(params string[] args)
         {
-            var run = ConvergeProcess.Run([.. args, "--state-dir", state.Path, "-v"], environment: env);
+            string[] notify = args[0] == "apply" ? ["--config", config] : [];
+            var run = ConvergeProcess.Run([.. args, "--state-dir", state.Path, "-v", .. notify], environment: env);
             outputs.Add(run);
             return run;
         }
@@ -60,6 +73,13 @@ public class SecretTests
         }
         outputs.Any(r => r.Stdout.Contains("(redacted)")).ShouldBeTrue();
         outputs.Any(r => r.Stdout.Contains("! exec[fail-with-token]")).ShouldBeTrue(); // the failure was reported, scrubbed
+        // Every apply and preview had changes or a failure: each one was sent to both webhooks, and none carried the secret.
+        json.Received.Count.ShouldBe(5);
+        slack.Received.Count.ShouldBe(5);
+        foreach (var request in json.Received.Concat(slack.Received))
+            request.Body.ShouldNotContain(Secret);
+        json.Received.ShouldContain(r => r.Body.Contains("\"id\":\"exec[fail-with-token]\"") && r.Body.Contains("(redacted)"),
+            "the failure's message went out, scrubbed");
 
         // Every file Converge wrote for itself, except the backup bucket (which must keep contents to restore them).
         foreach (var file in Directory.EnumerateFiles(state.Path, "*", SearchOption.AllDirectories))
