@@ -11,6 +11,9 @@ public class SecretTests
 {
     private const string Secret = "pa55-w0rd-never-print-me";
 
+    /// <summary>A literal in a <c>sensitive: true</c> resource: no secret declares it, the resource does.</summary>
+    private const string SensitiveLiteral = "BEGIN-PRIVATE-literal-k3y";
+
     [Fact]
     public void Secret_AcrossApplyNoopDriftAndFailure_NeverAppearsInAnyOutput()
     {
@@ -39,12 +42,16 @@ public class SecretTests
                 mode: "0600"
               - file: @DIR@/token
                 content: "{{ secrets.api_token }}\n"
+              - file: @DIR@/key.pem
+                content: "@KEY@\n"
+                mode: "0600"
+                sensitive: true
               - exec: use-token
                 command: "echo token={{ secrets.api_token }} > @DIR@/used"
                 creates: @DIR@/used
               - exec: fail-with-token
                 command: "echo {{ secrets.api_token }} >&2; exit 3"
-            """.Replace("@DIR@", dir.Path));
+            """.Replace("@DIR@", dir.Path).Replace("@KEY@", SensitiveLiteral));
         var env = new Dictionary<string, string?> { ["SECRET_TEST_TOKEN"] = Secret };
         var outputs = new List<ConvergeRun>();
         ConvergeRun Run(params string[] args)
@@ -60,8 +67,10 @@ public class SecretTests
         Run("apply", dir.Path, "--noop", "--json");
         Run("apply", dir.Path).ExitCode.ShouldBe(6);
         File.ReadAllText(dir["db.conf"]).ShouldContain(Secret); // the host gets the secret, the outputs do not
+        File.ReadAllText(dir["key.pem"]).ShouldBe(SensitiveLiteral + "\n");
         File.WriteAllText(dir["db.conf"], "password = tampered\n");
         File.WriteAllText(dir["token"], "stale\n");
+        File.WriteAllText(dir["key.pem"], "tampered\n");
         Run("apply", dir.Path, "--noop");
         Run("apply", dir.Path, "--json");
         Run("graph", dir.Path);
@@ -70,6 +79,8 @@ public class SecretTests
         {
             run.Stdout.ShouldNotContain(Secret);
             run.Stderr.ShouldNotContain(Secret);
+            run.Stdout.ShouldNotContain(SensitiveLiteral);
+            run.Stderr.ShouldNotContain(SensitiveLiteral);
         }
         outputs.Any(r => r.Stdout.Contains("(redacted)")).ShouldBeTrue();
         outputs.Any(r => r.Stdout.Contains("! exec[fail-with-token]")).ShouldBeTrue(); // the failure was reported, scrubbed
@@ -77,14 +88,20 @@ public class SecretTests
         json.Received.Count.ShouldBe(5);
         slack.Received.Count.ShouldBe(5);
         foreach (var request in json.Received.Concat(slack.Received))
+        {
             request.Body.ShouldNotContain(Secret);
+            request.Body.ShouldNotContain(SensitiveLiteral);
+        }
         json.Received.ShouldContain(r => r.Body.Contains("\"id\":\"exec[fail-with-token]\"") && r.Body.Contains("(redacted)"),
             "the failure's message went out, scrubbed");
 
         // Every file Converge wrote for itself, except the backup bucket (which must keep contents to restore them).
         foreach (var file in Directory.EnumerateFiles(state.Path, "*", SearchOption.AllDirectories))
             if (!file.StartsWith(Path.Combine(state.Path, "bucket") + "/", StringComparison.Ordinal))
+            {
                 File.ReadAllText(file).ShouldNotContain(Secret, customMessage: file);
+                File.ReadAllText(file).ShouldNotContain(SensitiveLiteral, customMessage: file);
+            }
     }
 
     [Fact]
