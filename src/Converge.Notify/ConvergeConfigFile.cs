@@ -7,7 +7,7 @@ namespace Converge.Notify;
 /// The command line's own config file for manual runs (<c>converge apply</c>, <c>converge --noop</c>):
 /// <c>/etc/converge/converge.yaml</c> by default, <c>--config FILE</c> or <c>CONVERGE_CONFIG</c> to choose
 /// another. It holds the <c>notify:</c> block (the same schema as in agent.yaml). A missing default file
-/// means no notifications; a file named explicitly must exist.
+/// means no notifications (an unreadable one too, with a warning); a file named explicitly must be readable.
 /// </summary>
 public static class ConvergeConfigFile
 {
@@ -39,6 +39,12 @@ public static class ConvergeConfigFile
         {
             if (explicitPath is null && !File.Exists(path)) return NotifyConfig.Empty;
             text = File.ReadAllText(path);
+        }
+        catch (Exception e) when ((e is IOException or UnauthorizedAccessException) && explicitPath is null)
+        {
+            // The default file is root's (0600 when it holds tokens): an ordinary user's --noop still runs, without notifications.
+            diagnostics.Warning(Unreadable, new SourceSpan(path, 0, 0, 0, 0), $"cannot read the converge config {path}: {e.Message}; running without notifications");
+            return NotifyConfig.Empty;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -63,6 +63,19 @@ public class ConfigTests
     }
 
     [Fact]
+    public void Load_DefaultPathUnreadable_WarnsAndRunsWithoutNotifications()
+    {
+        // /proc/self/mem exists but cannot be read from offset 0 (EIO): as a 0600 file is for an ordinary user.
+        var diagnostics = new DiagnosticBag();
+        ConvergeConfigFile.Load(null, diagnostics, defaultPath: "/proc/self/mem").ShouldNotBeNull().IsEmpty.ShouldBeTrue();
+        var d = diagnostics.Sorted().Single();
+        d.Severity.ShouldBe(Severity.Warning);
+        d.Code.ShouldBe(ConvergeConfigFile.Unreadable);
+        d.Message.ShouldEndWith("; running without notifications");
+        ConvergeConfigFile.Load("/proc/self/mem", new DiagnosticBag()).ShouldBeNull("named explicitly, it must be readable");
+    }
+
+    [Fact]
     public void Load_ExplicitPathMissing_IsAnError()
     {
         using var dir = new TempDir();
