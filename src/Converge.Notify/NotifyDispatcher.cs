@@ -64,14 +64,24 @@ public static class NotifyDispatcher
 
         async Task<IReadOnlyList<DeliveryResult>> All()
         {
-            var results = await Task.WhenAll(tasks);
+            try
+            {
+                await Task.WhenAll(tasks);
+            }
+            catch (Exception e)
+            {
+                // A bug in a sender must not become the run's failure: say so, keep what was delivered.
+                var message = hooks.Aggregate(e.Message, (m, h) => WebhookNotifier.Scrub(m, h));
+                log.Warning("A notification failed unexpectedly: {Error}; the run's result is unchanged", message);
+            }
+            var results = tasks.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result).ToList();
             foreach (var r in results)
             {
                 if (r.Delivered) log.Debug("Notified {Target} ({Attempts} attempt(s))", r.Target, r.Attempts);
                 else log.Warning("Could not notify {Target} after {Attempts} attempt(s): {Error}; the run's result is unchanged",
                     r.Target, r.Attempts, r.Error);
             }
-            return results;
+            return (IReadOnlyList<DeliveryResult>)results;
         }
         return new Pending(All(), deadline, config.Deadline, http);
     }

@@ -127,6 +127,18 @@ public class DeliveryTests
     }
 
     [Fact]
+    public void Scrub_MessageWithUrlPathOrHeader_KeepsOnlySchemeHostAndPort()
+    {
+        var hook = new WebhookConfig
+        {
+            Url = new Uri("https://hooks.example.com:8443/services/T0/tok3n?key=k3y"),
+            Headers = new Dictionary<string, string> { ["Authorization"] = "Bearer s3cret" },
+        };
+        WebhookNotifier.Scrub("failed: https://hooks.example.com:8443/services/T0/tok3n?key=k3y; GET /services/T0/tok3n?key=k3y with Bearer s3cret", hook)
+            .ShouldBe("failed: https://hooks.example.com:8443; GET /… with (redacted)");
+    }
+
+    [Fact]
     public async Task Graphite_RealSocket_ReceivesTheLines()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
