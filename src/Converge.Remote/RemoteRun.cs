@@ -27,6 +27,12 @@ public sealed record RemoteRunOptions
 
     /// <summary>This fleet run's id (one report per host per run).</summary>
     public required string RunId { get; init; }
+
+    /// <summary>
+    /// Who pushes the run, as <c>user@machine</c> of the operator's side: each host's report records it
+    /// in <c>who.operator</c> (the remote user is often a shared <c>deploy</c> or root). Null: not passed.
+    /// </summary>
+    public string? Operator { get; init; }
 }
 
 /// <summary>One host's outcome, as the table shows it.</summary>
@@ -238,6 +244,7 @@ public static class RemoteScripts
         if (options.Noop) args.Add("--noop");
         if (options.Tags.Count > 0) { args.Add("--tags"); args.Add(Shell.Quote(string.Join(',', options.Tags))); }
         if (host.Node is { } node) { args.Add("--node"); args.Add(Shell.Quote(node)); }
+        if (options.Operator is { } op) { args.Add("--operator"); args.Add(Shell.Quote(op)); }
         args.Add("\"$d/\"" + Shell.Quote(options.Bundle.ApplyPath));
         var modules = string.Join(':', Enumerable.Range(0, options.Bundle.ModuleDirCount).Select(i => $"$d/.converge/modules/{i}"));
         var clean = options.Clean ? "rm -f \"$c\"/converge-*; rmdir \"$c\" 2>/dev/null; " : "";
