@@ -30,7 +30,7 @@ public sealed class AgentManifestRunner(Settings settings, Serilog.ILogger log) 
         var stateDir = settings.EffectiveStateDir;
         // --noop reads the journal (to show refreshes still owed) but the engine never writes it in a noop run.
         var journal = RefreshJournal.Open(Path.Combine(stateDir, "refresh-journal.json"));
-        var context = new ProviderContext(new LocalSystem(), new FileBucket(Path.Combine(stateDir, "bucket")), run.ManagedPaths);
+        var context = new ProviderContext(new LocalSystem(), new FileBucket(Path.Combine(stateDir, "bucket")) { RunId = runId }, run.ManagedPaths);
         var engine = new RunEngine(context, journal, new Redactor(run.Catalog.SecretValues));
         return await engine.RunAsync(run, new RunOptions { Noop = noop, RunId = runId }, new Observer(observe), ct);
     }
