@@ -16,6 +16,9 @@ namespace Converge.Cli.Commands;
 /// </summary>
 public sealed class BucketCommand(Settings settings)
 {
+    /// <summary>How long <c>restore</c> waits for the run lock.</summary>
+    public TimeSpan LockTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     private string BucketDirectory => Path.Combine(settings.EffectiveStateDir, "bucket");
 
     public int List(string? path, bool json)
@@ -158,7 +161,7 @@ public sealed class BucketCommand(Settings settings)
             BaseDirectory = "/",
         };
         var extra = new JsonObject { ["restore"] = new JsonObject { ["sha256"] = sha, ["path"] = target } };
-        return await new ResourceRun(settings) { Json = json }
+        return await new ResourceRun(settings) { Json = json, LockTimeout = LockTimeout }
             .RunAsync($"restore of {sha} to {target}", Environment.MachineName, [resource], noop, extra, ct);
     }
 

@@ -49,7 +49,9 @@ public static class HistoryCommands
         restore.Arguments.Add(restorePath);
         restore.Options.Add(restoreNoop);
         restore.Options.Add(restoreJson);
-        restore.SetAction((parse, ct) => new BucketCommand(o.Read(parse))
+        var restoreLock = LockTimeout();
+        restore.Options.Add(restoreLock);
+        restore.SetAction((parse, ct) => new BucketCommand(o.Read(parse)) { LockTimeout = TimeSpan.FromSeconds(parse.GetValue(restoreLock)) }
             .RestoreAsync(parse.GetValue(restoreHash)!, parse.GetValue(restorePath)!, parse.GetValue(restoreNoop), parse.GetValue(restoreJson), ct));
         bucket.Subcommands.Add(restore);
         yield return bucket;
@@ -61,9 +63,18 @@ public static class HistoryCommands
         undo.Arguments.Add(undoRun);
         undo.Options.Add(undoNoop);
         undo.Options.Add(undoJson);
-        undo.SetAction((parse, ct) => new UndoCommand(o.Read(parse)).RunAsync(parse.GetValue(undoRun)!, parse.GetValue(undoNoop), parse.GetValue(undoJson), ct));
+        var undoLock = LockTimeout();
+        undo.Options.Add(undoLock);
+        undo.SetAction((parse, ct) => new UndoCommand(o.Read(parse)) { LockTimeout = TimeSpan.FromSeconds(parse.GetValue(undoLock)) }.RunAsync(parse.GetValue(undoRun)!, parse.GetValue(undoNoop), parse.GetValue(undoJson), ct));
         yield return undo;
     }
+
+    private static Option<double> LockTimeout() => new("--lock-timeout")
+    {
+        Description = "Seconds to wait for another run to finish before giving up",
+        HelpName = "SECONDS",
+        DefaultValueFactory = _ => 60,
+    };
 
     private static Argument<string> RunArgument(string description) => new("RUN") { Description = description };
 }

@@ -13,6 +13,8 @@ namespace Converge.Cli.Commands;
 /// </summary>
 public sealed class UndoCommand(Settings settings)
 {
+    public TimeSpan LockTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
     public async Task<int> RunAsync(string name, bool noop, bool json, CancellationToken ct)
     {
         var stateDir = settings.EffectiveStateDir;
@@ -52,7 +54,7 @@ public sealed class UndoCommand(Settings settings)
             return ExitCodes.Ok;
         }
         var extra = new JsonObject { ["undo"] = Members(runId, plan) };
-        return await new ResourceRun(settings) { Json = json, Notes = notes }
+        return await new ResourceRun(settings) { Json = json, Notes = notes, LockTimeout = LockTimeout }
             .RunAsync($"undo of run {runId}", report.Node, plan.Resources, noop, extra, ct);
     }
 
