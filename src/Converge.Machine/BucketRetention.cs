@@ -44,9 +44,10 @@ public sealed record BucketRetention
         var rankInPath = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var e in newestFirst)
         {
-            if (kept.Contains(e)) continue;
+            // Protected stores count towards a path's versions, so they push older ones out.
             var rank = rankInPath.GetValueOrDefault(e.Path);
             rankInPath[e.Path] = rank + 1;
+            if (kept.Contains(e)) continue;
             if (rank >= KeepPerPath || now - e.Time > MaxAge) continue;
             if (!countedShas.Contains(e.Sha256))
             {

@@ -113,6 +113,86 @@ public partial class UndoTests
     }
 
     [Fact]
+    public void Apply_Report_RecordsTheStateBeforeAndAfterEachPathChange()
+    {
+        using var m = new TempDir();
+        using var t = new TempDir();
+        using var state = new TempDir();
+        File.SetUnixFileMode(t.Write("a.txt", "old\n"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        var manifest = m.Write("m.yaml", $"""
+            resources:
+              - file: {t["a.txt"]}
+                content: "new\n"
+                mode: "0600"
+              - link: {t["l"]}
+                target: a.txt
+            """);
+
+        var report = JsonNode.Parse(Converge(state, "apply", manifest, "--json").Stdout)!;
+
+        var file = report["resources"]!.AsArray().Single(r => (string)r!["type"]! == "file")!;
+        ((string)file["before"]!["kind"]!).ShouldBe("file");
+        ((string)file["before"]!["sha256"]!).ShouldBe(Convert.ToHexStringLower(SHA256.HashData("old\n"u8)));
+        ((string)file["before"]!["mode"]!).ShouldBe("0644");
+        ((int)file["before"]!["uid"]!).ShouldBe(int.Parse(RunOutput("id", "-u")));
+        ((string)file["after"]!["sha256"]!).ShouldBe(Convert.ToHexStringLower(SHA256.HashData("new\n"u8)));
+        ((string)file["after"]!["mode"]!).ShouldBe("0600");
+        var link = report["resources"]!.AsArray().Single(r => (string)r!["type"]! == "link")!;
+        ((string)link["before"]!["kind"]!).ShouldBe("absent");
+        ((string)link["after"]!["kind"]!).ShouldBe("link");
+        ((string)link["after"]!["target"]!).ShouldBe("a.txt");
+    }
+
+    private static string RunOutput(string file, params string[] args)
+    {
+        var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(file, args) { RedirectStandardOutput = true })!;
+        var output = p.StandardOutput.ReadToEnd().Trim();
+        p.WaitForExit();
+        return output;
+    }
+
+    [Fact]
+    public void Undo_ListsWhatItCannotUndo_AndLeavesANonEmptyDirectoryAlone()
+    {
+        using var m = new TempDir();
+        using var t = new TempDir();
+        using var state = new TempDir();
+        t.Write("edited.conf", "a = 1\n");
+        t.Write("purged/stray.txt", "stray\n");
+        var manifest = m.Write("m.yaml", $"""
+            resources:
+              - line: setting
+                path: {t["edited.conf"]}
+                text: "b = 2"
+              - directory: {t["purged"]}
+                purge: true
+              - directory: {t["made"]}
+              - exec: touch-marker
+                command: [/bin/true]
+            """);
+        Converge(state, "apply", manifest).ExitCode.ShouldBe(2);
+        t.Write("made/user-file.txt", "not converge's\n"); // added after the run, inside a directory the run made
+        var lineSha = Convert.ToHexStringLower(SHA256.HashData("a = 1\n"u8));
+        var straySha = Convert.ToHexStringLower(SHA256.HashData("stray\n"u8));
+
+        var undo = Converge(state, "undo", "last");
+
+        undo.ExitCode.ShouldBe(4, undo.ToString());
+        undo.Stdout.ShouldContain($"not undone: line[setting]: line edits are not undone; the file's content before the edit is in the bucket (converge bucket restore {lineSha} {t["edited.conf"]})");
+        undo.Stdout.ShouldContain($"not undone: directory[{t["purged"]}]: purged {t["purged/stray.txt"]} is not put back (its content is in the bucket: converge bucket restore {straySha} {t["purged/stray.txt"]})");
+        undo.Stdout.ShouldContain("not undone: exec[touch-marker]: a command that ran cannot be unrun");
+        undo.Stdout.ShouldContain($"! directory[{t["made"]}]"); // not removed: it holds a file the run did not make
+        undo.Stdout.ShouldContain($"directory {t["made"]} is not empty");
+        File.ReadAllText(t["made/user-file.txt"]).ShouldBe("not converge's\n");
+        var report = JsonNode.Parse(Converge(state, "report", "show", "last", "--json").Stdout)!;
+        report["undo"]!["cannotUndo"]!.AsArray().Count.ShouldBe(3);
+
+        // The purged file comes back with the restore command the undo named.
+        Converge(state, "bucket", "restore", straySha, t["purged/stray.txt"]).ExitCode.ShouldBe(2);
+        File.ReadAllText(t["purged/stray.txt"]).ShouldBe("stray\n");
+    }
+
+    [Fact]
     public void UndoNoop_ShowsTheDiffs_AndChangesNothing()
     {
         using var m = new TempDir();
@@ -175,6 +255,37 @@ public partial class UndoTests
         undo.ExitCode.ShouldBe(0, undo.ToString());
         undo.Stdout.ShouldContain($"{t["gone.txt"]}: its content before the run (sha256 {sha}) is not in the bucket");
         File.Exists(t["gone.txt"]).ShouldBeFalse();
+    }
+
+    [Fact]
+    public void Retention_AfterManyRuns_KeepsTheNewestRunsBackups_AndUndoOfAnOldRunSaysItsContentWasPruned()
+    {
+        using var m = new TempDir();
+        using var t = new TempDir();
+        using var state = new TempDir();
+        t.Write("a.conf", "v0\n");
+        var manifest = m["m.yaml"];
+        const int runs = 22; // the newest 20 runs' backups are protected; versions per path are 10
+        for (var i = 1; i <= runs; i++)
+        {
+            m.Write("m.yaml", $"resources:\n  - file: {t["a.conf"]}\n    content: \"v{i}\\n\"\n");
+            Converge(state, "apply", manifest).ExitCode.ShouldBe(2);
+        }
+        string Sha(int i) => Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"v{i}\n")));
+
+        var list = Converge(state, "bucket", "list", t["a.conf"], "--json");
+        var versions = JsonNode.Parse(list.Stdout)!.AsArray();
+
+        // Runs 1 and 2 stored v0 and v1; they are outside the newest 20 and beyond 10 versions: pruned.
+        versions.Count.ShouldBe(runs - 2);
+        versions.Select(v => (string)v!["sha256"]!).ShouldNotContain(Sha(0));
+        versions.Select(v => (string)v!["sha256"]!).ShouldNotContain(Sha(1));
+        File.Exists(Path.Combine(state.Path, "bucket", Sha(0)[..2], Sha(0))).ShouldBeFalse();
+        File.Exists(Path.Combine(state.Path, "bucket", Sha(2)[..2], Sha(2))).ShouldBeTrue();
+
+        var firstRun = RunIdOf(state, 0);
+        var undo = Converge(state, "undo", firstRun, "--noop");
+        undo.Stdout.ShouldContain($"its content before the run (sha256 {Sha(0)}) is not in the bucket (the resource had backup off, or the content was pruned)");
     }
 
     [Fact]

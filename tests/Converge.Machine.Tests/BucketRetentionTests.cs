@@ -62,6 +62,20 @@ public sealed class BucketRetentionTests : IDisposable
     }
 
     [Fact]
+    public void Prune_ProtectedStoresCountTowardsThePathsVersions()
+    {
+        var old = Store("run-0", Now.AddHours(-3), "/etc/a", "v0\n");
+        var mid = Store("run-1", Now.AddHours(-2), "/etc/a", "v1\n");
+        var newest = Store("run-2", Now.AddHours(-1), "/etc/a", "v2\n");
+
+        new BucketRetention { KeepPerPath = 2 }.Prune(Root, Now, new HashSet<string> { "run-2", "run-1" });
+
+        Has(old).ShouldBeFalse();
+        Has(mid).ShouldBeTrue();
+        Has(newest).ShouldBeTrue();
+    }
+
+    [Fact]
     public void Prune_DropsEntriesOlderThanMaxAge_ButNeverThoseOfProtectedRuns()
     {
         var old = Store("run-old", Now.AddDays(-100), "/etc/a", "old\n");

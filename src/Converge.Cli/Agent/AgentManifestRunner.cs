@@ -32,7 +32,21 @@ public sealed class AgentManifestRunner(Settings settings, Serilog.ILogger log) 
         var journal = RefreshJournal.Open(Path.Combine(stateDir, "refresh-journal.json"));
         var context = new ProviderContext(new LocalSystem(), new FileBucket(Path.Combine(stateDir, "bucket")) { RunId = runId }, run.ManagedPaths);
         var engine = new RunEngine(context, journal, new Redactor(run.Catalog.SecretValues));
-        return await engine.RunAsync(run, new RunOptions { Noop = noop, RunId = runId }, new Observer(observe), ct);
+        var outcome = await engine.RunAsync(run, new RunOptions { Noop = noop, RunId = runId }, new Observer(observe), ct);
+        // The agent holds the run lock here, as apply does when it prunes. A prune that fails costs
+        // only disk space until the next run, so it never fails the run.
+        if (!noop)
+        {
+            try
+            {
+                Undo.ResourceRun.PruneBucket(stateDir, DateTimeOffset.UtcNow);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                log.Warning("Could not prune the bucket in {StateDir}: {Message}", stateDir, e.Message);
+            }
+        }
+        return outcome;
     }
 
     private sealed class Observer(Action<ResourceOutcome> observe) : IRunObserver

@@ -99,6 +99,7 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
             try
             {
                 if (stateWritable) reportPath = new ReportStore(stateDir).Save(context, WriteReport, result, finished);
+                // After the report, so this run counts among the newest runs whose backups are kept.
                 if (stateWritable && !apply.Noop) Undo.ResourceRun.PruneBucket(stateDir, finished);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -29,13 +29,18 @@ public sealed class UndoPlanner(ISystem system, FileBucket bucket)
         // Path → the outcomes that changed it, in run order: the first one's before, the last one's after.
         var byPath = new Dictionary<string, List<ResourceOutcome>>(StringComparer.Ordinal);
         var runOrder = new List<string>();
+        // What the run stored, by hash: names the file of a line edit (its title is a name, not a path).
+        var indexFile = Path.Join(BucketIndex.DirectoryOf(bucket.Directory), report.RunId + ".jsonl");
+        var stored = File.Exists(indexFile)
+            ? BucketIndex.ReadFile(indexFile).GroupBy(e => e.Sha256).ToDictionary(g => g.Key, g => g.First().Path, StringComparer.Ordinal)
+            : new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var o in report.Outcomes)
         {
             var touched = o.Status == OutcomeStatus.Changed || (o.Status == OutcomeStatus.Failed && o.Changes.Count > 0);
             if (!touched) continue;
             if (!PathTypes.Contains(o.Id.Type))
             {
-                cannot.Add($"{o.Id}: {WhyNot(o)}");
+                cannot.Add($"{o.Id}: {WhyNot(o, stored)}");
                 continue;
             }
             foreach (var purge in o.Changes.Where(c => c.Property == "purge"))
@@ -194,7 +199,7 @@ public sealed class UndoPlanner(ISystem system, FileBucket bucket)
         return resources.Select((r, i) => r with { Require = requires[i] }).ToList();
     }
 
-    private static string WhyNot(ResourceOutcome o) => o.Id.Type switch
+    private static string WhyNot(ResourceOutcome o, IReadOnlyDictionary<string, string> stored) => o.Id.Type switch
     {
         "package" => "packages are not undone (an install is not removed, an upgrade not downgraded)",
         "user" or "group" => "accounts are not undone",
@@ -203,7 +208,7 @@ public sealed class UndoPlanner(ISystem system, FileBucket bucket)
         "cron" => "cron jobs are not undone",
         "authorized_key" => "authorized keys are not undone",
         "line" => o.Changes.FirstOrDefault(c => c.Backup is not null) is { Backup: { } sha }
-            ? $"line edits are not undone; the file's content before the edit is in the bucket (converge bucket restore {sha} {o.Id.Title})"
+            ? $"line edits are not undone; the file's content before the edit is in the bucket (converge bucket restore {sha} {stored.GetValueOrDefault(sha, "PATH")})"
             : "line edits are not undone, and this one had no backup",
         _ => $"{o.Id.Type} changes are not undone",
     };
