@@ -51,11 +51,8 @@ public sealed class UndoPlanner(ISystem system, FileBucket bucket)
                 cannot.Add($"{o.Id}: the report has no before-state for it (written by an older converge, or the path could not be read)");
                 continue;
             }
-            if (!byPath.TryGetValue(o.Id.Title, out var list))
-            {
-                byPath[o.Id.Title] = list = [];
-                runOrder.Add(o.Id.Title);
-            }
+            // A path changed by several resources counts from its last change: it is undone first.
+            if (!byPath.TryGetValue(o.Id.Title, out var list)) byPath[o.Id.Title] = list = [];
             else runOrder.Remove(o.Id.Title);
             list.Add(o);
             runOrder.Add(o.Id.Title);
@@ -73,9 +70,29 @@ public sealed class UndoPlanner(ISystem system, FileBucket bucket)
             var span = outcomes[0].Source;
             var now = PathState.Read(path, system, sensitive);
             if (Drift(after, now) is { } drift) drifted.Add($"{path}: changed since run {report.RunId}: {drift}; undo replaces it (with a backup)");
+            if (before.Kind == "absent" && now.Kind == "directory" && Foreign(path, byPath) is { Count: > 0 } foreign)
+            {
+                // Removing it would fail (not empty) or, with force, lose files nobody backed up.
+                cannot.Add($"{path}: the run created this directory, but it now holds what the run did not create " +
+                           $"({string.Join(", ", foreign.Take(3))}{(foreign.Count > 3 ? $", … {foreign.Count} in all" : "")}); it is left in place");
+                continue;
+            }
             if (Revert(path, before, after, sensitive, span, cannot) is { } resource) resources.Add(resource);
         }
         return new UndoPlan(Order(resources), cannot, drifted);
+    }
+
+    /// <summary>Entries inside <paramref name="directory"/> that the undo will not remove (the run did not create them).</summary>
+    private List<string> Foreign(string directory, Dictionary<string, List<ResourceOutcome>> byPath)
+    {
+        var foreign = new List<string>();
+        foreach (var name in system.ListDirectory(directory))
+        {
+            var path = directory == "/" ? "/" + name : directory + "/" + name;
+            var removedByUndo = byPath.TryGetValue(path, out var list) && list[0].Before?.Kind == "absent";
+            if (!removedByUndo) foreign.Add(path);
+        }
+        return foreign;
     }
 
     private CatalogResource? Revert(string path, PathState before, PathState after, bool sensitive, SourceSpan span, List<string> cannot)
