@@ -384,7 +384,7 @@ public partial class UndoTests
         var outputs = new List<ConvergeRun>();
         ConvergeRun Run(params string[] args)
         {
-            var run = ConvergeProcess.Run([.. args, "--state-dir", state.Path], environment: env);
+            var run = ConvergeProcess.Run([.. args, "--state-dir", state.Path, "-v"], environment: env);
             outputs.Add(run);
             return run;
         }
@@ -400,13 +400,17 @@ public partial class UndoTests
         Run("report", "show", "last").ExitCode.ShouldBe(0);
         Run("report", "show", "last", "--json");
         Run("history");
-        Run("undo", "last", "--noop").ExitCode.ShouldBe(2);
+        File.WriteAllText(t["token"], "drifted-" + secret + "\n"); // drift behind converge's back
+        var drift = Run("undo", "last", "--noop");
+        drift.ExitCode.ShouldBe(2);
+        drift.Stdout.ShouldContain("drift: ");
         Run("undo", "last").ExitCode.ShouldBe(2);
         File.ReadAllText(t["token"]).ShouldBe("old-" + secret + "\n"); // restored on the host, never shown
         Run("report", "show", "last");
         Run("undo", "last", "--json");
         Run("bucket", "restore", oldSha, t["copy"]).ExitCode.ShouldBe(2);
         Convert.ToString((int)File.GetUnixFileMode(t["copy"]), 8).ShouldBe("600");
+        File.ReadAllText(t["copy"]).ShouldBe("old-" + secret + "\n"); // stored, restorable, never printed
 
         foreach (var run in outputs)
         {
