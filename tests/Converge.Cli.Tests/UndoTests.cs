@@ -192,6 +192,32 @@ public partial class UndoTests
     }
 
     [Fact]
+    public void Undo_LinkReplacedByADirectory_PutsTheLinkBack_UnlessTheDirectoryNowHoldsOthersFiles()
+    {
+        using var m = new TempDir();
+        using var t = new TempDir();
+        using var state = new TempDir();
+        File.CreateSymbolicLink(t["a"], "/etc/hostname");
+        File.CreateSymbolicLink(t["b"], "/etc/hostname");
+        var manifest = m.Write("m.yaml", $"""
+            resources:
+              - directory: {t["a"]}
+                force: true
+              - directory: {t["b"]}
+                force: true
+            """);
+        Converge(state, "apply", manifest).ExitCode.ShouldBe(2);
+        t.Write("b/precious.txt", "mine\n");
+
+        var undo = Converge(state, "undo", "last");
+
+        undo.ExitCode.ShouldBe(2, undo.ToString());
+        new FileInfo(t["a"]).LinkTarget.ShouldBe("/etc/hostname");
+        undo.Stdout.ShouldContain($"not undone: {t["b"]}: the run created this directory, but it now holds what the run did not create ({t["b/precious.txt"]}); it is left in place");
+        File.ReadAllText(t["b/precious.txt"]).ShouldBe("mine\n");
+    }
+
+    [Fact]
     public void UndoNoop_ShowsTheDiffs_AndChangesNothing()
     {
         using var m = new TempDir();

@@ -70,9 +70,9 @@ public sealed class UndoPlanner(ISystem system, FileBucket bucket)
             var span = outcomes[0].Source;
             var now = PathState.Read(path, system, sensitive);
             if (Drift(after, now) is { } drift) drifted.Add($"{path}: changed since run {report.RunId}: {drift}; undo replaces it (with a backup)");
-            if (before.Kind == "absent" && now.Kind == "directory" && Foreign(path, byPath) is { Count: > 0 } foreign)
+            if (before.Kind is "absent" or "link" && now.Kind == "directory" && Foreign(path, byPath) is { Count: > 0 } foreign)
             {
-                // Removing it would fail (not empty) or, with force, lose files nobody backed up.
+                // Removing it would fail (not empty) or, with force (a link put back), lose files nobody backed up.
                 cannot.Add($"{path}: the run created this directory, but it now holds what the run did not create " +
                            $"({string.Join(", ", foreign.Take(3))}{(foreign.Count > 3 ? $", … {foreign.Count} in all" : "")}); it is left in place");
                 continue;
