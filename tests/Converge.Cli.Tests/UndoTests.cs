@@ -450,6 +450,47 @@ public partial class UndoTests
     }
 
     [Fact]
+    public void SecretTextInAnUnmarkedFile_IsNeverShown_ByUndoOrBucketShow()
+    {
+        // The old file held the secret's text, though the resource replacing it is not sensitive: the run
+        // scrubbed its diff with the secrets it knew; undo and bucket show, which know none, must not print it.
+        const string secret = "pl41n-s3cr3t-in-old-file";
+        using var m = new TempDir();
+        using var t = new TempDir();
+        using var state = new TempDir();
+        t.Write("app.conf", $"password = {secret}\n");
+        m.Write("site.yaml", $$$"""
+            secrets:
+              pw: { env: UNDO_TEST_PW }
+            resources:
+              - file: {{{t["app.conf"]}}}
+                content: "password = from-vault\n"
+              - exec: uses-secret
+                command: "true {{ secrets.pw }}"
+                creates: /
+            """);
+        var env = new Dictionary<string, string?> { ["UNDO_TEST_PW"] = secret };
+        var apply = ConvergeProcess.Run(["apply", m.Path, "--state-dir", state.Path], environment: env);
+        apply.ExitCode.ShouldBe(2, apply.ToString());
+        apply.Stdout.ShouldNotContain(secret);
+        var oldSha = Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"password = {secret}\n")));
+
+        var noop = Converge(state, "undo", "last", "--noop");
+        var show = Converge(state, "bucket", "show", oldSha);
+        var undo = Converge(state, "undo", "last");
+
+        noop.ExitCode.ShouldBe(2, noop.ToString());
+        show.ExitCode.ShouldBe(4);
+        show.Stderr.ShouldContain("it holds secret text and is never printed");
+        foreach (var run in new[] { noop, show, undo })
+        {
+            run.Stdout.ShouldNotContain(secret);
+            run.Stderr.ShouldNotContain(secret);
+        }
+        File.ReadAllText(t["app.conf"]).ShouldBe($"password = {secret}\n");
+    }
+
+    [Fact]
     public void BucketRestore_IsARunThatBacksUpWhatItReplaces_AndCanBeUndone()
     {
         using var m = new TempDir();

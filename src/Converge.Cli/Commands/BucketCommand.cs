@@ -107,6 +107,19 @@ public sealed class BucketCommand(Settings settings)
                                     "'converge bucket restore HASH PATH' writes it to a file");
             return ExitCodes.Failures;
         }
+        // A content that held a secret's text without deriving from one is not marked sensitive, but the
+        // run that stored it showed its diff redacted: ask the reports of the runs that stored it.
+        var history = new Reporting.History.ReportHistory(settings.EffectiveStateDir);
+        foreach (var runId in entries.Select(e => e.RunId).Distinct())
+        {
+            if (!File.Exists(history.PathOf(runId)) || Reporting.History.StoredReport.Read(history.PathOf(runId)) is not { } report) continue;
+            if (report.Outcomes.Any(o => o.Changes.Any(c => c.Backup == sha) && UndoPlanner.ShowedRedacted(o)))
+            {
+                Console.Error.WriteLine($"converge: bucket show: {sha} (from {entries[0].Path}) was shown redacted by run {runId}: it holds secret text and is never printed. " +
+                                        "'converge bucket restore HASH PATH' writes it to a file");
+                return ExitCodes.Failures;
+            }
+        }
         var content = new FileBucket(BucketDirectory).Load(sha);
         if (content is null)
         {

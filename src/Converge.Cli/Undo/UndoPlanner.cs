@@ -66,7 +66,9 @@ public sealed class UndoPlanner(ISystem system, FileBucket bucket)
             var outcomes = byPath[path];
             var before = outcomes[0].Before!;
             var after = outcomes[^1].After ?? before;
-            var sensitive = outcomes.Any(o => o.Before?.Sensitive == true || o.After?.Sensitive == true);
+            // Also sensitive: a change the run showed redacted, e.g. old content that held a secret's text
+            // (the run scrubbed it with the secrets it knew; the undo knows none, so it hides the diff).
+            var sensitive = outcomes.Any(o => o.Before?.Sensitive == true || o.After?.Sensitive == true || ShowedRedacted(o));
             var span = outcomes[0].Source;
             var now = PathState.Read(path, system, sensitive);
             if (Drift(after, now) is { } drift) drifted.Add($"{path}: changed since run {report.RunId}: {drift}; undo replaces it (with a backup)");
@@ -81,6 +83,12 @@ public sealed class UndoPlanner(ISystem system, FileBucket bucket)
         }
         return new UndoPlan(Order(resources), cannot, drifted);
     }
+
+    /// <summary>True when any change of the outcome was shown with <c>(redacted)</c> in it.</summary>
+    public static bool ShowedRedacted(ResourceOutcome o) => o.Changes.Any(c =>
+        c.From?.Contains(Value.Redacted, StringComparison.Ordinal) == true
+        || c.To?.Contains(Value.Redacted, StringComparison.Ordinal) == true
+        || c.UnifiedDiff?.Contains(Value.Redacted, StringComparison.Ordinal) == true);
 
     /// <summary>Entries inside <paramref name="directory"/> that the undo will not remove (the run did not create them).</summary>
     private List<string> Foreign(string directory, Dictionary<string, List<ResourceOutcome>> byPath)
