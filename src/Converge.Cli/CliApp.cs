@@ -85,6 +85,7 @@ public static class CliApp
         catalog.SetAction(parse => new CatalogCommand(o.Read(parse), parse.GetValue(catalogPath)!).Run());
         root.Subcommands.Add(catalog);
 
+        foreach (var command in HistoryCommands.Build(o)) root.Subcommands.Add(command);
         root.Subcommands.Add(AgentCommand.Build(o));
         root.Subcommands.Add(new SshCommand().Build(o));
 

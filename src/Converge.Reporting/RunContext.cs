@@ -25,10 +25,15 @@ public sealed record RunContext(
     /// </summary>
     public string? Operator { get; init; }
 
-    /// <summary>A sortable, unique run id: UTC time plus a random suffix (two runs in one second differ).</summary>
+    /// <summary>
+    /// A sortable, unique run id: UTC time to the second, then six hex digits: the millisecond (three
+    /// digits, so two runs in one second still sort in the order they started, which <c>undo last</c>
+    /// and <c>history</c> rely on) and three random ones.
+    /// </summary>
     public static string NewRunId(DateTimeOffset now)
         => now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture)
-           + "-" + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3)).ToLowerInvariant();
+           + "-" + now.UtcDateTime.Millisecond.ToString("x3", System.Globalization.CultureInfo.InvariantCulture)
+           + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(2)).ToLowerInvariant()[..3];
 
     /// <summary>The invoking user (and, under sudo, who ran sudo).</summary>
     public static (string User, string? SudoUser) CurrentUser()

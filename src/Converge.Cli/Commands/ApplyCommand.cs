@@ -73,7 +73,7 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
                 ? RefreshJournal.Open(Path.Combine(stateDir, "refresh-journal.json"))
                 : RefreshJournal.InMemory();
             var system = new LocalSystem();
-            var providerContext = new ProviderContext(system, new FileBucket(Path.Combine(stateDir, "bucket")), run.ManagedPaths);
+            var providerContext = new ProviderContext(system, new FileBucket(Path.Combine(stateDir, "bucket")) { RunId = context.RunId }, run.ManagedPaths);
             var order = run.Graph.Order.Where(id => selection is null || selection.Contains(id)).ToList();
 
             var human = !apply.Json && !apply.EventsJsonl;
@@ -102,6 +102,8 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
             try
             {
                 if (stateWritable) reportPath = new ReportStore(stateDir).Save(context, WriteReport, result, finished);
+                // After the report, so this run counts among the newest runs whose backups are kept.
+                if (stateWritable && !apply.Noop) Undo.ResourceRun.PruneBucket(stateDir, finished);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
