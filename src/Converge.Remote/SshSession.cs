@@ -109,11 +109,13 @@ public sealed class SshSession : IDisposable
 
     /// <summary>
     /// Runs <paramref name="command"/> (a shell command line) on the host. <paramref name="stdin"/>, when
-    /// given, writes the command's standard input (closed afterwards; without it the input is closed at
-    /// once). Each stdout line goes to <paramref name="onLine"/> as it arrives; stderr keeps its last
-    /// 64 KiB. The remote command is never cancelled: a run that has started is allowed to finish.
+    /// given, writes the command's standard input; then <paramref name="hold"/>, when given, gets the
+    /// input and the command's completion and may keep the input open (to write more later) until it
+    /// returns; the input is closed afterwards (without either, at once). Each stdout line goes to
+    /// <paramref name="onLine"/> as it arrives; stderr keeps its last 64 KiB. The remote command is never
+    /// cancelled from here: what stops it early is for the command and its input to decide.
     /// </summary>
-    public async Task<ExecResult> RunAsync(string command, Func<Stream, Task>? stdin, Action<string>? onLine)
+    public async Task<ExecResult> RunAsync(string command, Func<Stream, Task>? stdin, Action<string>? onLine, Func<Stream, Task, Task>? hold = null)
     {
         using var cmd = _client.CreateCommand(command);
         var execution = cmd.ExecuteAsync(CancellationToken.None);
@@ -137,15 +139,20 @@ public sealed class SshSession : IDisposable
             while ((n = cmd.ExtendedOutputStream.Read(buffer, 0, buffer.Length)) > 0) stderr.Append(buffer.AsSpan(0, n));
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         Exception? writeError = null;
-        await using (var input = await OpenInputAsync(cmd, execution))
+        var input = await OpenInputAsync(cmd, execution);
+        try
         {
-            if (stdin is not null)
-            {
-                // The remote side may exit early (sudo refusing, no space left): its exit code and stderr say
-                // why, so a broken pipe here is not the error to report.
-                try { await stdin(input); }
-                catch (Exception e) when (e is IOException or SshException or ObjectDisposedException or InvalidOperationException) { writeError = e; }
-            }
+            // The remote side may exit early (sudo refusing, no space left): its exit code and stderr say
+            // why, so a broken pipe here is not the error to report.
+            if (stdin is not null) await stdin(input);
+            if (hold is not null) await hold(input, execution);
+        }
+        catch (Exception e) when (IsChannelGone(e)) { writeError = e; }
+        finally
+        {
+            // Closing the input of a command that has ended (its channel closed) has no one to tell.
+            try { await input.DisposeAsync(); }
+            catch (Exception e) when (IsChannelGone(e)) { }
         }
         await execution;
         await Task.WhenAll(reading, readingErr);
@@ -156,6 +163,8 @@ public sealed class SshSession : IDisposable
             err += $"\n(sending input failed: {writeError.Message})";
         return new ExecResult(cmd.ExitStatus, cmd.ExitSignal, text, err);
     }
+
+    private static bool IsChannelGone(Exception e) => e is IOException or SshException or ObjectDisposedException or InvalidOperationException;
 
     /// <summary>
     /// The command's standard input. SSH.NET refuses it until the channel is open, which ExecuteAsync may

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
 using Converge.Testing;
 using Converge.Testing.Hosts;
 using Xunit.Abstractions;
@@ -7,7 +9,7 @@ namespace Converge.SystemTests;
 /// <summary>
 /// <c>converge ssh</c> end to end: real sshd hosts with their own network namespaces and no dotnet
 /// (<see cref="Fleet"/>), the published single-file converge shipped to them, the CLI run as a user runs
-/// it. Address blocks used here: 169.254.60.0 to 169.254.62.255.
+/// it. Address blocks used here: 169.254.60.0 to 169.254.63.255.
 /// </summary>
 [Collection(nameof(MachineLeakTests))]
 public class SshCommandSystemTests(ITestOutputHelper output) : IDisposable
@@ -220,5 +222,144 @@ public class SshCommandSystemTests(ITestOutputHelper output) : IDisposable
         run.Stdout.ShouldContain("remote converge ended with exit 139 before its report:");
         run.Stdout.ShouldContain("Unhandled exception. System.InvalidOperationException: boom\n       at Converge.Somewhere()\n    Segmentation fault");
         (await fleet.Hosts[0].Host.ShAsync("ls -d /tmp/converge-run.* 2>/dev/null | wc -l")).Stdout.ShouldBe("0\n", "the bundle is removed even after a crash");
+    }
+
+    /// <summary>Five exec resources of 2 s each, one after the other; each leaves a marker when it starts.</summary>
+    private string WriteSlowRepo()
+    {
+        var repo = Path.Combine(_work.FullName, "slow");
+        Directory.CreateDirectory(repo);
+        var yaml = new System.Text.StringBuilder("nodes:\n  - match: \"*\"\n    resources:\n");
+        for (var i = 1; i <= 5; i++)
+        {
+            yaml.Append($"      - exec: step-{i}\n        command: \"touch /root/step-{i}.started && sleep 2\"\n");
+            if (i > 1) yaml.Append($"        require: exec[step-{i - 1}]\n");
+        }
+        File.WriteAllText(Path.Combine(repo, "site.yaml"), yaml.ToString());
+        return repo;
+    }
+
+    /// <summary>Starts <c>converge ssh</c> as its own process, to signal it while hosts run.</summary>
+    private static Process StartSsh(IEnumerable<string> args)
+    {
+        var psi = new ProcessStartInfo(ConvergeProcess.ExecutablePath)
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false,
+        };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["NO_COLOR"] = "1";
+        var p = Process.Start(psi)!;
+        p.StandardInput.Close();
+        return p;
+    }
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition, string what, TimeSpan timeout)
+    {
+        var watch = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (watch.Elapsed > timeout) throw new TimeoutException($"waited {timeout.TotalSeconds:0} s for {what}");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>What a host looks like after its run was interrupted: steps that ran, then skipped ones, nothing left running.</summary>
+    private static async Task<int> AssertInterruptedOnHost(SshHost host, JsonObject report)
+    {
+        report["interrupted"]!.GetValue<bool>().ShouldBeTrue();
+        report["exitCode"]!.GetValue<int>().ShouldBe(6);
+        var statuses = report["resources"]!.AsArray().Select(r => (string)r!["status"]!).ToList();
+        var ran = statuses.TakeWhile(st => st == "changed").Count();
+        ran.ShouldBeInRange(1, 2, "the resource running at Ctrl-C finished (the first, or the second if the first had just ended)");
+        statuses.Skip(ran).ShouldAllBe(st => st == "skipped");
+        var markers = await host.Host.ShAsync("ls /root | grep -c '^step-.*started$'");
+        markers.Stdout.Trim().ShouldBe(ran.ToString(), "no step started after the interrupt");
+        // The shipped binary's name is converge-<sha256>; the watcher ends as `sleep 2147483647` (anchored:
+        // the shell running this check has the pattern in its own arguments; the host's init has a `sleep infinity`).
+        var left = await host.Host.ShAsync("ps -eo comm | grep '^converge'; ps -eo args | grep '^sleep 2147483647'; ls -d /tmp/converge-run.* 2>/dev/null; true");
+        left.Stdout.ShouldBe("", "no converge, watcher or bundle left on the host");
+        return ran;
+    }
+
+    [Fact]
+    public async Task CtrlC_RunningHostsFinishTheirResourceAndReport_WaitingHostsNeverStart_LostClientInterruptsToo()
+    {
+        var payload = await SshPayload.DirectoryAsync(); // before any host starts: the first call may publish for minutes
+        await using var fleet = await Fleet.StartAsync(3, new FleetOptions { AddressBlock = "169.254.63.0", NamePrefix = "int-" });
+        var repo = WriteSlowRepo();
+        var h = fleet.Hosts;
+        var inventory = WriteInventory(fleet, $"""
+              int-1:
+                address: {h[0].Address}
+              int-2:
+                address: {h[1].Address}
+                user: deploy
+                become: true
+              int-3:
+                address: {h[2].Address}
+            """);
+        var reportDir = Path.Combine(_work.FullName, "reports");
+        string[] args = ["ssh", "--inventory", inventory, "--manifests", repo, "--known-hosts", fleet.KnownHostsPath,
+            "--payload-dir", payload, "--report-dir", reportDir, "--parallel", "2"];
+
+        // Ctrl-C once both running hosts are in their first step: the third host is still waiting for a slot.
+        using (var ssh = StartSsh(args))
+        {
+            var stdout = ssh.StandardOutput.ReadToEndAsync();
+            var stderr = ssh.StandardError.ReadToEndAsync();
+            await WaitForAsync(async () => (await h[0].Host.ShAsync("test -e /root/step-1.started")).ExitCode == 0
+                && (await h[1].Host.ShAsync("test -e /root/step-1.started")).ExitCode == 0, "step 1 on int-1 and int-2", TimeSpan.FromMinutes(3));
+            var signalled = Stopwatch.StartNew();
+            (await MachineCommand.RunAsync(["kill", "-INT", ssh.Id.ToString()])).ExitCode.ShouldBe(0);
+            await ssh.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
+            var took = signalled.Elapsed;
+            var run = new ConvergeRun(ssh.ExitCode, await stdout, await stderr);
+            output.WriteLine($"$ converge {string.Join(' ', args)}  (SIGINT after step 1 started on both hosts; exited {took.TotalSeconds:0.0} s later)\n{run}");
+
+            run.ExitCode.ShouldBe(6, "changes on the interrupted hosts (2) and hosts not ok (4)");
+            run.Stderr.ShouldContain("converge: interrupted: no more hosts will start");
+            run.Stdout.ShouldMatch(@"(?m)^int-1\s+[12]\s+0\s+\d+\.\ds\s+interrupted$");
+            run.Stdout.ShouldMatch(@"(?m)^int-2\s+[12]\s+0\s+\d+\.\ds\s+interrupted$");
+            run.Stdout.ShouldMatch(@"(?m)^int-3\s+0\s+0\s+-\s+not started$");
+            run.Stdout.ShouldMatch(@"(?m)^int-1: interrupted: Ctrl-C: the running resource finished, [34] skipped$");
+            run.Stdout.ShouldContain("stopped: interrupted");
+            took.ShouldBeLessThan(TimeSpan.FromSeconds(15), "the hosts did not run their remaining 8 s of steps");
+
+            var reports = run.Stdout.Split('\n').Single(l => l.StartsWith("reports: ", StringComparison.Ordinal))["reports: ".Length..];
+            Directory.GetFiles(reports).Select(Path.GetFileName).Order().ShouldBe(["int-1.json", "int-2.json"]);
+            for (var i = 0; i < 2; i++)
+            {
+                var saved = (JsonObject)JsonNode.Parse(File.ReadAllText(Path.Combine(reports, $"int-{i + 1}.json")))!;
+                ((string)saved["ssh"]!["status"]!).ShouldBe("interrupted");
+                var ran = await AssertInterruptedOnHost(h[i], saved);
+                // The host's own report (its state dir) says the same: the remote run is a local run.
+                var onHost = await h[i].Host.ShAsync("cat /var/lib/converge/reports/*.json");
+                var hostReport = (JsonObject)JsonNode.Parse(onHost.Stdout)!;
+                ((string)hostReport["runId"]!).ShouldBe((string)saved["runId"]!);
+                hostReport["interrupted"]!.GetValue<bool>().ShouldBeTrue();
+                output.WriteLine($"int-{i + 1}: {ran} step(s) ran, then skipped; timings {saved["ssh"]!["timings"]!.ToJsonString()}");
+            }
+            (await h[2].Host.ShAsync("ls /root | grep -c started; test -e /var/cache/converge/bin; echo $?")).Stdout.ShouldBe("0\n1\n",
+                "int-3 never started: no step ran, not even the binary was uploaded");
+        }
+
+        // A client that dies (kill -9: a lost connection, or a second Ctrl-C) leaves no half-run behind
+        // either: the host reads the end of its input as an interrupt.
+        using (var ssh = StartSsh([.. args, "--limit", "int-3"]))
+        {
+            var drain = Task.WhenAll(ssh.StandardOutput.ReadToEndAsync(), ssh.StandardError.ReadToEndAsync());
+            await WaitForAsync(async () => (await h[2].Host.ShAsync("test -e /root/step-1.started")).ExitCode == 0, "step 1 on int-3", TimeSpan.FromMinutes(3));
+            ssh.Kill();
+            await ssh.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            await drain;
+            await WaitForAsync(async () => (await h[2].Host.ShAsync("ls /var/lib/converge/reports/*.json 2>/dev/null | wc -l")).Stdout.Trim() == "1",
+                "int-3's own report", TimeSpan.FromSeconds(30));
+            // The report is written before converge exits and the bundle is removed: give the host a moment.
+            await WaitForAsync(async () => (await h[2].Host.ShAsync("ls -d /tmp/converge-run.* 2>/dev/null | wc -l")).Stdout.Trim() == "0",
+                "int-3's bundle removed", TimeSpan.FromSeconds(30));
+            var hostReport = (JsonObject)JsonNode.Parse((await h[2].Host.ShAsync("cat /var/lib/converge/reports/*.json")).Stdout)!;
+            var ran = await AssertInterruptedOnHost(h[2], hostReport);
+            output.WriteLine($"int-3 after its client was killed: {ran} step(s) ran, then skipped");
+        }
     }
 }

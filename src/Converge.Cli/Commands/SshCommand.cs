@@ -170,16 +170,17 @@ public sealed class SshCommand
         var view = new FleetView(Console.Error, live);
         var run = new RemoteRun(options);
         using var interrupted = ct.Register(() => Console.Error.WriteLine(
-            "converge: interrupted: no more hosts will start; hosts already running finish their run"));
-        // Started hosts get no token: a run that has begun on a host is allowed to finish and report.
+            "converge: interrupted: no more hosts will start; running hosts finish their current resource, skip the rest and report (Ctrl-C again: stop waiting)"));
+        // Running hosts get the token as an interrupt, not a cancellation: their remote converge is told
+        // to stop as a local one is, and its report is waited for.
         var (results, stopped) = await new FleetRunner(new FleetOptions { Parallel = p.GetValue(Parallel), Batch = p.GetValue(Batch), MaxFail = maxFail })
-            .RunAsync(selected, h => run.RunAsync(h, view.Update, CancellationToken.None), ct);
+            .RunAsync(selected, h => run.RunAsync(h, view.Update, ct), ct);
         view.Finish();
 
         Console.Out.WriteLine();
         FleetView.WriteDetails(Console.Out, results, diffs: options.Noop || p.GetValue(Diff));
         if (results.Any(r => r.Report is not null)) Console.Out.WriteLine();
-        FleetView.WriteTable(Console.Out, results);
+        FleetView.WriteTable(Console.Out, results, timings: settings.Verbosity > 0);
         if (stopped is not null) Console.Out.WriteLine($"stopped: {stopped}");
         Console.Out.WriteLine($"reports: {Path.Combine(options.ReportDir, options.RunId)}");
         return FleetRunner.ExitCode(results);
