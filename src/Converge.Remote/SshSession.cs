@@ -14,8 +14,8 @@ public sealed record SshOptions
     /// <summary>Record the key of a host known_hosts does not list yet, instead of refusing it. A changed key is refused regardless.</summary>
     public bool AcceptNew { get; init; }
 
-    /// <summary>Passphrase for encrypted key files (read from an environment variable, never from the command line).</summary>
-    public string? Passphrase { get; init; }
+    /// <summary>The key files, read and decrypted once for the whole run (<see cref="KeyRing.Load"/>).</summary>
+    public KeyRing Keys { get; init; } = KeyRing.Empty;
 
     /// <summary>Key files tried for hosts without their own <c>identity</c>.</summary>
     public IReadOnlyList<string> DefaultIdentityFiles { get; init; } = [];
@@ -199,24 +199,11 @@ public sealed class SshSession : IDisposable
         var files = KeyNames(host, options).ToList();
         if (files.Count == 0)
             throw new RemoteException(HostStatus.AuthFailed, $"{host.Endpoint}: no key to offer: give 'identity' in the inventory or --identity (default ~/.ssh/id_ed25519, id_ecdsa, id_rsa)");
-        var keys = new List<IPrivateKeySource>();
-        foreach (var file in files)
-        {
-            try
-            {
-                keys.Add(string.IsNullOrEmpty(options.Passphrase) ? new PrivateKeyFile(file) : new PrivateKeyFile(file, options.Passphrase));
-            }
-            catch (SshPassPhraseNullOrEmptyException)
-            {
-                throw new RemoteException(HostStatus.AuthFailed, $"{host.Endpoint}: key {file} is encrypted: put its passphrase in the environment variable named by --passphrase-env (default CONVERGE_SSH_PASSPHRASE)");
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or SshException or ArgumentException or FormatException or System.Security.Cryptography.CryptographicException)
-            {
-                throw new RemoteException(HostStatus.AuthFailed, $"{host.Endpoint}: cannot use key {file}: {e.Message}");
-            }
-        }
-        return keys.ToArray();
+        return files.Select(f => options.Keys.Get(f, host.Endpoint)).ToArray();
     }
+
+    /// <summary>The key files a host offers: its own identity, else the defaults.</summary>
+    public static IEnumerable<string> KeyFilesFor(InventoryHost host, SshOptions options) => KeyNames(host, options);
 
     // known_hosts records key types; SSH negotiates signature algorithms. RSA keys sign three ways.
     private static IEnumerable<string> AlgorithmsFor(string keyType) => keyType switch

@@ -362,4 +362,106 @@ public class SshCommandSystemTests(ITestOutputHelper output) : IDisposable
             output.WriteLine($"int-3 after its client was killed: {ran} step(s) ran, then skipped");
         }
     }
+
+    /// <summary>
+    /// Runs a command on a real pseudo-terminal (python's pty: the child gets it as stdin, stdout, stderr
+    /// and controlling terminal) and types each of <paramref name="answers"/> after each passphrase prompt.
+    /// Returns everything the terminal showed and the exit code.
+    /// </summary>
+    private static async Task<(int ExitCode, string Screen)> RunOnTerminalAsync(IReadOnlyList<string> argv, IReadOnlyList<string> answers, IReadOnlyList<string> unset)
+    {
+        const string driver = """
+            import json, os, pty, select, sys, time
+            cfg = json.loads(sys.argv[1])
+            env = {k: v for k, v in os.environ.items() if k not in cfg["unset"]}
+            env["NO_COLOR"] = "1"
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.execvpe(cfg["argv"][0], cfg["argv"], env)
+            out, answers, prompts, deadline = b"", list(cfg["answers"]), 0, time.time() + 240
+            while time.time() < deadline:
+                r, _, _ = select.select([fd], [], [], 0.5)
+                if not r:
+                    continue
+                try:
+                    data = os.read(fd, 4096)
+                except OSError:  # EIO: the child and every holder of the terminal are gone
+                    break
+                if not data:
+                    break
+                out += data
+                while out.count(b"Enter passphrase for key") > prompts and answers:
+                    prompts += 1
+                    os.write(fd, (answers.pop(0) + "\n").encode())
+            else:
+                os.kill(pid, 9)
+            _, status = os.waitpid(pid, 0)
+            sys.stdout.write(out.decode("utf-8", "replace"))
+            sys.exit(os.waitstatus_to_exitcode(status) & 0xff)
+            """;
+        var config = new JsonObject
+        {
+            ["argv"] = new JsonArray([.. argv.Select(a => (JsonNode)a)]),
+            ["answers"] = new JsonArray([.. answers.Select(a => (JsonNode)a)]),
+            ["unset"] = new JsonArray([.. unset.Select(a => (JsonNode)a)]),
+        };
+        var run = await MachineCommand.RunAsync(["python3", "-c", driver, config.ToJsonString()], timeout: TimeSpan.FromMinutes(5));
+        return (run.ExitCode, run.Stdout.Replace("\r\n", "\n"));
+    }
+
+    [Fact]
+    public async Task EncryptedKey_AskedOnceOnTheTerminalForAllHosts_NotEchoed_FromTheVariable_OrAClearErrorWithout()
+    {
+        const string secret = "s3cret passphrase";
+        var payload = await SshPayload.DirectoryAsync(); // before any host starts: the first call may publish for minutes
+        await using var fleet = await Fleet.StartAsync(2, new FleetOptions { AddressBlock = "169.254.63.64", NamePrefix = "key-" });
+        // The fleet's key, encrypted: same public key, so the hosts take it.
+        var key = Path.Combine(_work.FullName, "encrypted_ed25519");
+        File.Copy(fleet.ClientKeyPath, key);
+        File.SetUnixFileMode(key, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        await MachineCommand.CheckAsync(["ssh-keygen", "-q", "-p", "-P", "", "-N", secret, "-f", key]);
+        File.ReadAllText(key).ShouldNotBe(File.ReadAllText(fleet.ClientKeyPath));
+        var repo = WriteRepo();
+        var inventory = Path.Combine(_work.FullName, "inventory.yaml");
+        File.WriteAllText(inventory, $"""
+            defaults:
+              user: root
+              identity: {key}
+              vars: {"{"} region: eu-west, http_port: 8080, tags: [a] {"}"}
+            hosts:
+              key-1:
+                address: {fleet.Hosts[0].Address}
+              key-2:
+                address: {fleet.Hosts[1].Address}
+            """);
+        string[] args = ["ssh", "--inventory", inventory, "--manifests", repo, "--known-hosts", fleet.KnownHostsPath,
+            "--payload-dir", payload, "--report-dir", Path.Combine(_work.FullName, "reports"), "--noop"];
+
+        // No terminal (stdin is a pipe, as in CI) and no variable: each host says which key and which variable.
+        var batch = await Task.Run(() => ConvergeProcess.Run(args, environment: new Dictionary<string, string?> { ["CONVERGE_SSH_PASSPHRASE"] = null }));
+        output.WriteLine($"without a terminal or the variable:\n{batch}");
+        batch.ExitCode.ShouldBe(4, batch.ToString());
+        batch.Stdout.ShouldMatch(@"(?m)^key-1\s+0\s+0\s+\d+\.\ds\s+auth failed$");
+        batch.Stdout.ShouldMatch(@"(?m)^key-2\s+0\s+0\s+\d+\.\ds\s+auth failed$");
+        batch.Stdout.ShouldContain($"key-1: auth failed: root@{fleet.Hosts[0].Address}:22: key {key} is encrypted and no passphrase was given: put it in the environment variable CONVERGE_SSH_PASSPHRASE");
+        batch.Stderr.ShouldNotContain("Enter passphrase");
+
+        // From the variable --passphrase-env names.
+        var fromEnv = await Task.Run(() => ConvergeProcess.Run([.. args, "--passphrase-env", "FLEET_KEY_PASS"],
+            environment: new Dictionary<string, string?> { ["FLEET_KEY_PASS"] = secret }));
+        fromEnv.ExitCode.ShouldBe(2, fromEnv.ToString());
+        (fromEnv.Stdout + fromEnv.Stderr).ShouldNotContain(secret);
+
+        // On a terminal without the variable: asked on the terminal, once for the key (not once per host),
+        // again after a wrong answer; neither answer is echoed.
+        var (code, screen) = await RunOnTerminalAsync([ConvergeProcess.ExecutablePath, .. args], ["not it", secret], ["CONVERGE_SSH_PASSPHRASE"]);
+        output.WriteLine($"on a terminal:\n{screen}");
+        code.ShouldBe(2, screen);
+        System.Text.RegularExpressions.Regex.Matches(screen, "Enter passphrase for key").Count.ShouldBe(2, screen);
+        screen.ShouldContain($"Wrong passphrase, try again. Enter passphrase for key '{key}': ");
+        screen.ShouldNotContain(secret);
+        screen.ShouldNotContain("not it");
+        screen.ShouldMatch(@"(?m)^key-1\s+\d+\s+0\s+\d+\.\ds\s+changed$");
+        screen.ShouldMatch(@"(?m)^key-2\s+\d+\s+0\s+\d+\.\ds\s+changed$");
+    }
 }

@@ -32,7 +32,7 @@ public sealed class SshCommand
     public readonly Option<bool> Become = new("--become") { Description = "Run converge through 'sudo -n' on hosts that do not say otherwise" };
     public readonly Option<string?> KnownHostsFile = new("--known-hosts") { Description = "known_hosts file to check host keys against (default ~/.ssh/known_hosts)", HelpName = "FILE" };
     public readonly Option<bool> AcceptNew = new("--accept-new") { Description = "Record the key of a host not yet in known_hosts instead of refusing it (a changed key is always refused)" };
-    public readonly Option<string> PassphraseEnv = new("--passphrase-env") { Description = "Environment variable holding the passphrase of encrypted key files", HelpName = "VAR", DefaultValueFactory = _ => "CONVERGE_SSH_PASSPHRASE" };
+    public readonly Option<string> PassphraseEnv = new("--passphrase-env") { Description = "Environment variable holding the passphrase of encrypted key files (unset: asked on the terminal, once per key file)", HelpName = "VAR", DefaultValueFactory = _ => "CONVERGE_SSH_PASSPHRASE" };
     public readonly Option<double> ConnectTimeout = new("--connect-timeout") { Description = "Seconds to wait for a host to answer", HelpName = "SECONDS", DefaultValueFactory = _ => 10 };
     public readonly Option<double> KeepAlive = new("--keepalive") { Description = "Seconds between SSH keep-alive messages (0: none)", HelpName = "SECONDS", DefaultValueFactory = _ => 15 };
     public readonly Option<string?> PayloadDir = new("--payload-dir") { Description = "Directory of converge builds to ship: converge-linux-x64, converge-linux-arm64 (env CONVERGE_PAYLOAD_DIR)", HelpName = "DIR" };
@@ -142,6 +142,22 @@ public sealed class SshCommand
             return ExitCodes.Usage;
         }
         var passphraseVar = p.GetValue(PassphraseEnv)!;
+        var defaultIdentities = new[] { "id_ed25519", "id_ecdsa", "id_rsa" }
+            .Select(f => Path.Combine(home, ".ssh", f)).Where(File.Exists).ToList();
+        // Every key file the selected hosts use, read once now: a passphrase is asked once per file, before
+        // the live progress starts, and only when there is a terminal and the variable is not set.
+        var passphrase = NonEmpty(Environment.GetEnvironmentVariable(passphraseVar));
+        var keyFiles = selected.SelectMany(h => h.IdentityFile is { } f ? [f] : defaultIdentities);
+        Func<string, int, string?>? prompt = passphrase is null && TerminalPrompt.Available()
+            ? (file, attempt) => TerminalPrompt.AskSecret(
+                (attempt > 1 ? "Wrong passphrase, try again. " : "") + $"Enter passphrase for key '{file}': ", ct)
+            : null;
+        var keys = KeyRing.Load(keyFiles, passphrase, passphraseVar, prompt);
+        if (keys is null)
+        {
+            Console.Error.WriteLine("converge: interrupted while asking for a key's passphrase; no host was contacted");
+            return ExitCodes.Failures;
+        }
         var started = DateTimeOffset.UtcNow;
         var stateHome = Environment.GetEnvironmentVariable("XDG_STATE_HOME") is { Length: > 0 } xdg ? xdg : Path.Combine(home, ".local", "state");
         var options = new RemoteRunOptions
@@ -150,9 +166,8 @@ public sealed class SshCommand
             {
                 KnownHosts = known,
                 AcceptNew = p.GetValue(AcceptNew),
-                Passphrase = Environment.GetEnvironmentVariable(passphraseVar),
-                DefaultIdentityFiles = new[] { "id_ed25519", "id_ecdsa", "id_rsa" }
-                    .Select(f => Path.Combine(home, ".ssh", f)).Where(File.Exists).ToList(),
+                Keys = keys,
+                DefaultIdentityFiles = defaultIdentities,
                 ConnectTimeout = TimeSpan.FromSeconds(p.GetValue(ConnectTimeout)),
                 KeepAlive = p.GetValue(KeepAlive) > 0 ? TimeSpan.FromSeconds(p.GetValue(KeepAlive)) : Timeout.InfiniteTimeSpan,
             },
