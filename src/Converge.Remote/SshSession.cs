@@ -94,7 +94,7 @@ public sealed class SshSession : IDisposable
         catch (SshAuthenticationException e)
         {
             client.Dispose();
-            throw new RemoteException(HostStatus.AuthFailed, $"{host.Endpoint}: authentication failed ({e.Message}); keys tried: {string.Join(", ", KeyNames(host, options))}");
+            throw new RemoteException(HostStatus.AuthFailed, $"{host.Endpoint}: authentication failed ({e.Message}); keys tried: {string.Join(", ", options.Keys.Describe(host, options.DefaultIdentityFiles))}");
         }
         catch (Exception e) when (e is SocketException or SshOperationTimeoutException or SshConnectionException or OperationCanceledException or TimeoutException or ProxyException or IOException)
         {
@@ -191,19 +191,8 @@ public sealed class SshSession : IDisposable
         _client.Dispose();
     }
 
-    private static IEnumerable<string> KeyNames(InventoryHost host, SshOptions options) =>
-        host.IdentityFile is { } f ? [f] : options.DefaultIdentityFiles;
-
-    private static IPrivateKeySource[] LoadKeys(InventoryHost host, SshOptions options)
-    {
-        var files = KeyNames(host, options).ToList();
-        if (files.Count == 0)
-            throw new RemoteException(HostStatus.AuthFailed, $"{host.Endpoint}: no key to offer: give 'identity' in the inventory or --identity (default ~/.ssh/id_ed25519, id_ecdsa, id_rsa)");
-        return files.Select(f => options.Keys.Get(f, host.Endpoint)).ToArray();
-    }
-
-    /// <summary>The key files a host offers: its own identity, else the defaults.</summary>
-    public static IEnumerable<string> KeyFilesFor(InventoryHost host, SshOptions options) => KeyNames(host, options);
+    private static IPrivateKeySource[] LoadKeys(InventoryHost host, SshOptions options) =>
+        options.Keys.For(host, options.DefaultIdentityFiles);
 
     // known_hosts records key types; SSH negotiates signature algorithms. RSA keys sign three ways.
     private static IEnumerable<string> AlgorithmsFor(string keyType) => keyType switch

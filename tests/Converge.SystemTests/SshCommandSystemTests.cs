@@ -464,4 +464,74 @@ public class SshCommandSystemTests(ITestOutputHelper output) : IDisposable
         screen.ShouldMatch(@"(?m)^key-1\s+\d+\s+0\s+\d+\.\ds\s+changed$");
         screen.ShouldMatch(@"(?m)^key-2\s+\d+\s+0\s+\d+\.\ds\s+changed$");
     }
+
+    [Fact]
+    public async Task SshAgent_SignsForAnEncryptedIdentityItHolds_AndForHostsWithoutOne_RsaWithSha2()
+    {
+        var payload = await SshPayload.DirectoryAsync(); // before any host starts: the first call may publish for minutes
+        await using var fleet = await Fleet.StartAsync(1, new FleetOptions { AddressBlock = "169.254.63.128", NamePrefix = "agent-" });
+        var host = fleet.Hosts[0];
+        var repo = Path.Combine(_work.FullName, "tiny");
+        Directory.CreateDirectory(repo);
+        File.WriteAllText(Path.Combine(repo, "site.yaml"), "nodes:\n  - match: \"*\"\n    resources:\n      - file: /tmp/agent-was-here\n        content: \"hi\\n\"\n");
+        // An encrypted copy of the fleet's key with no .pub beside it: its public key is read from the file's header.
+        var encrypted = Path.Combine(_work.FullName, "encrypted_ed25519");
+        File.Copy(fleet.ClientKeyPath, encrypted);
+        File.SetUnixFileMode(encrypted, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        await MachineCommand.CheckAsync(["ssh-keygen", "-q", "-p", "-P", "", "-N", "only the agent knows", "-f", encrypted]);
+        // An RSA key the host's root accepts too (sshd 9.2 takes RSA only with SHA-2 signatures).
+        var rsa = Path.Combine(_work.FullName, "id_rsa");
+        await MachineCommand.CheckAsync(["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", rsa]);
+        (await host.Host.ShAsync("cat >> /root/.ssh/authorized_keys", stdin: File.ReadAllText(rsa + ".pub"))).ExitCode.ShouldBe(0);
+        var emptyHome = Directory.CreateDirectory(Path.Combine(_work.FullName, "home")).FullName; // no ~/.ssh: nothing by default
+
+        var socket = Path.Combine(_work.FullName, "agent.sock");
+        using var agent = Process.Start(new ProcessStartInfo("ssh-agent", ["-D", "-a", socket]) { RedirectStandardOutput = true, UseShellExecute = false })!;
+        try
+        {
+            await WaitForAsync(() => Task.FromResult(File.Exists(socket)), "ssh-agent's socket", TimeSpan.FromSeconds(10));
+            async Task SshAdd(params string[] argv) =>
+                (await MachineCommand.RunAsync(["env", "SSH_AUTH_SOCK=" + socket, "ssh-add", .. argv])).ExitCode.ShouldBe(0);
+            await SshAdd("-q", fleet.ClientKeyPath);
+            string[] common = ["--manifests", repo, "--known-hosts", fleet.KnownHostsPath, "--payload-dir", payload,
+                "--report-dir", Path.Combine(_work.FullName, "reports"), "--noop"];
+            var env = new Dictionary<string, string?> { ["SSH_AUTH_SOCK"] = socket, ["HOME"] = emptyHome, ["CONVERGE_SSH_PASSPHRASE"] = null };
+
+            // The identity is encrypted, there is no passphrase and no terminal: the agent holds the key, so it signs.
+            var held = await Task.Run(() => ConvergeProcess.Run(["ssh", $"root@{host.Address}", "--identity", encrypted, .. common], environment: env));
+            output.WriteLine($"identity held by the agent:\n{held}");
+            held.ExitCode.ShouldBe(2, held.ToString());
+            held.Stdout.ShouldContain("would-change: file[/tmp/agent-was-here]");
+
+            // No identity at all: the agent's keys are offered.
+            var noIdentity = await Task.Run(() => ConvergeProcess.Run(["ssh", $"root@{host.Address}", .. common], environment: env));
+            noIdentity.ExitCode.ShouldBe(2, noIdentity.ToString());
+
+            // Only the RSA key in the agent: signed with rsa-sha2 (the agent's SHA-2 flags), which sshd accepts.
+            await SshAdd("-q", "-D");
+            await SshAdd("-q", rsa);
+            var viaRsa = await Task.Run(() => ConvergeProcess.Run(["ssh", $"root@{host.Address}", .. common], environment: env));
+            output.WriteLine($"RSA key in the agent:\n{viaRsa}");
+            viaRsa.ExitCode.ShouldBe(2, viaRsa.ToString());
+            var log = await host.Host.ShAsync("grep 'Accepted publickey for root' /var/log/sshd.log | tail -1");
+            log.Stdout.ShouldContain("RSA SHA256:", customMessage: log.Stdout);
+
+            // The agent holds a key the host does not take, and the encrypted identity is not in it: refused, and said which keys were tried.
+            var refused = await Task.Run(() => ConvergeProcess.Run(["ssh", $"root@{host.Address}", "--identity", encrypted, .. common], environment: env));
+            refused.ExitCode.ShouldBe(4, refused.ToString());
+            refused.Stdout.ShouldContain($"key {encrypted} is encrypted and no passphrase was given");
+
+            // An agent that is not there: a warning, then the usual search (here: nothing to offer).
+            var gone = await Task.Run(() => ConvergeProcess.Run(["ssh", $"root@{host.Address}", .. common],
+                environment: new Dictionary<string, string?>(env) { ["SSH_AUTH_SOCK"] = socket + ".missing" }));
+            gone.ExitCode.ShouldBe(4, gone.ToString());
+            gone.Stderr.ShouldContain($"converge: warning: not using ssh-agent: cannot reach ssh-agent at {socket}.missing (SSH_AUTH_SOCK)");
+            gone.Stdout.ShouldContain("no key to offer");
+        }
+        finally
+        {
+            agent.Kill();
+            await agent.WaitForExitAsync();
+        }
+    }
 }

@@ -152,7 +152,20 @@ public sealed class SshCommand
             ? (file, attempt) => TerminalPrompt.AskSecret(
                 (attempt > 1 ? "Wrong passphrase, try again. " : "") + $"Enter passphrase for key '{file}': ", ct)
             : null;
-        var keys = KeyRing.Load(keyFiles, passphrase, passphraseVar, prompt);
+        // ssh-agent (SSH_AUTH_SOCK): its keys are offered to hosts without an identity of their own, and a
+        // key file it holds is signed with there (no passphrase). One that cannot be reached is only a warning.
+        var agent = SshAgent.FromEnvironment();
+        IReadOnlyList<SshAgent.Identity>? agentKeys = null;
+        if (agent is not null)
+        {
+            try { agentKeys = agent.ListIdentities(); }
+            catch (IOException e)
+            {
+                Console.Error.WriteLine($"converge: warning: not using ssh-agent: {e.Message}");
+                agent = null;
+            }
+        }
+        var keys = KeyRing.Load(keyFiles, passphrase, passphraseVar, prompt, agent, agentKeys);
         if (keys is null)
         {
             Console.Error.WriteLine("converge: interrupted while asking for a key's passphrase; no host was contacted");
