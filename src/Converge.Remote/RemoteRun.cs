@@ -340,9 +340,9 @@ public static class RemoteScripts
     /// The rest of standard input is the interrupt line: a watcher started beside converge waits for a
     /// line (the client's first Ctrl-C) or end of input (the client gone: the connection dropped, or a
     /// second Ctrl-C ended it) and sends converge SIGINT, so it finishes the running resource, skips
-    /// the rest and reports, as a local Ctrl-C does. An SSH "signal" request would not do: with
-    /// <c>sudo</c> in between it reaches sudo, not converge, and a signal from the login user cannot reach
-    /// root's converge anyway. Converge runs in the foreground: a background job of a non-interactive sh
+    /// the rest and reports, as a local Ctrl-C does. An SSH "signal" request is not relied on: sshd acts
+    /// on one only since OpenSSH 7.9, and through <c>sudo</c> it depends on sudo relaying it; a line on
+    /// the input works with any sshd and through sudo, and its end covers a lost client too. Converge runs in the foreground: a background job of a non-interactive sh
     /// starts with SIGINT ignored, which .NET keeps. The watcher lives in the small sh that becomes
     /// converge (<c>exec</c>), so its <c>$$</c> is converge's pid; it never exits on its own (after the
     /// signal it sleeps), so the pid the outer shell kills once converge has exited is still the watcher's.
