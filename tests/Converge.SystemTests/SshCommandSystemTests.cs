@@ -282,7 +282,7 @@ public class SshCommandSystemTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public async Task CtrlC_RunningHostsFinishTheirResourceAndReport_WaitingHostsNeverStart_LostClientInterruptsToo()
+    public async Task CtrlC_RunningHostsFinishTheirResourceAndReport_WaitingHostsNeverStart_LostClientOrSecondCtrlCToo()
     {
         var payload = await SshPayload.DirectoryAsync(); // before any host starts: the first call may publish for minutes
         await using var fleet = await Fleet.StartAsync(3, new FleetOptions { AddressBlock = "169.254.63.0", NamePrefix = "int-" });
@@ -360,6 +360,28 @@ public class SshCommandSystemTests(ITestOutputHelper output) : IDisposable
             var hostReport = (JsonObject)JsonNode.Parse((await h[2].Host.ShAsync("cat /var/lib/converge/reports/*.json")).Stdout)!;
             var ran = await AssertInterruptedOnHost(h[2], hostReport);
             output.WriteLine($"int-3 after its client was killed: {ran} step(s) ran, then skipped");
+        }
+
+        // Ctrl-C twice: converge ssh stops at once, saying so; the host, told by the first, still finishes
+        // its current resource and keeps its report.
+        (await h[0].Host.ShAsync("rm -f /root/step-*.started /var/lib/converge/reports/*.json")).ExitCode.ShouldBe(0);
+        using (var ssh = StartSsh([.. args, "--limit", "int-1"]))
+        {
+            var stderr = ssh.StandardError.ReadToEndAsync();
+            var stdout = ssh.StandardOutput.ReadToEndAsync();
+            await WaitForAsync(async () => (await h[0].Host.ShAsync("test -e /root/step-1.started")).ExitCode == 0, "step 1 on int-1", TimeSpan.FromMinutes(3));
+            (await MachineCommand.RunAsync(["kill", "-INT", ssh.Id.ToString()])).ExitCode.ShouldBe(0);
+            await Task.Delay(500);
+            (await MachineCommand.RunAsync(["kill", "-INT", ssh.Id.ToString()])).ExitCode.ShouldBe(0);
+            await ssh.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            ssh.ExitCode.ShouldBe(130, "ended by the second SIGINT");
+            (await stderr).ShouldContain("converge: interrupted again (SIGINT): stopping now, without the table; running hosts still finish their current resource and keep their report");
+            (await stdout).ShouldNotContain("HOST");
+            await WaitForAsync(async () => (await h[0].Host.ShAsync("ls /var/lib/converge/reports/*.json 2>/dev/null | wc -l; ls -d /tmp/converge-run.* 2>/dev/null | wc -l")).Stdout == "1\n0\n",
+                "int-1's own report, and its bundle removed", TimeSpan.FromSeconds(30));
+            var hostReport = (JsonObject)JsonNode.Parse((await h[0].Host.ShAsync("cat /var/lib/converge/reports/*.json")).Stdout)!;
+            var ran = await AssertInterruptedOnHost(h[0], hostReport);
+            output.WriteLine($"int-1 after Ctrl-C twice: {ran} step(s) ran, then skipped");
         }
     }
 
