@@ -340,9 +340,10 @@ public static class RemoteScripts
     /// The rest of standard input is the interrupt line: a watcher started beside converge waits for a
     /// line (the client's first Ctrl-C) or end of input (the client gone: the connection dropped, or a
     /// second Ctrl-C ended it) and sends converge SIGINT, so it finishes the running resource, skips
-    /// the rest and reports, as a local Ctrl-C does. An SSH "signal" request is not relied on: sshd acts
-    /// on one only since OpenSSH 7.9, and through <c>sudo</c> it depends on sudo relaying it; a line on
-    /// the input works with any sshd and through sudo, and its end covers a lost client too. Converge runs in the foreground: a background job of a non-interactive sh
+    /// the rest and reports, as a local Ctrl-C does. An SSH "signal" request would not do (tried on
+    /// OpenSSH 9.2: sshd refuses it for root logins, "session signalling requires privilege separation",
+    /// and through sudo it reaches only sudo's child shell); a line on the input works with any sshd and
+    /// through sudo, and its end covers a lost client too. Converge runs in the foreground: a background job of a non-interactive sh
     /// starts with SIGINT ignored, which .NET keeps. The watcher lives in the small sh that becomes
     /// converge (<c>exec</c>), so its <c>$$</c> is converge's pid; it never exits on its own (after the
     /// signal it sleeps), so the pid the outer shell kills once converge has exited is still the watcher's.
