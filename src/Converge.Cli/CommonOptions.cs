@@ -31,6 +31,12 @@ public sealed record ApplySettings(bool Noop, IReadOnlyList<string> Tags, bool J
 
     /// <summary>True with <c>--events jsonl</c>: one JSON line per event on stdout instead of the human view.</summary>
     public bool EventsJsonl { get; init; }
+
+    /// <summary><c>--config FILE</c> or <c>$CONVERGE_CONFIG</c>: the converge.yaml to read (null: /etc/converge/converge.yaml if it exists).</summary>
+    public string? ConfigFile { get; init; }
+
+    /// <summary><c>--operator NAME</c> or <c>$CONVERGE_OPERATOR</c>: who pushed this run from elsewhere (converge ssh passes it).</summary>
+    public string? Operator { get; init; }
 }
 
 public sealed class CommonOptions
@@ -98,6 +104,18 @@ public sealed class CommonOptions
         HelpName = "FORMAT",
     };
 
+    public readonly Option<string?> Config = new("--config")
+    {
+        Description = "The converge config file with notify settings (default /etc/converge/converge.yaml when it exists; env CONVERGE_CONFIG)",
+        HelpName = "FILE",
+    };
+
+    public readonly Option<string?> Operator = new("--operator")
+    {
+        Description = "Who pushed this run, recorded in the report's who.operator (converge ssh passes user@machine; env CONVERGE_OPERATOR)",
+        HelpName = "NAME",
+    };
+
     public CommonOptions()
     {
         Events.AcceptOnlyFromAmong("jsonl");
@@ -106,7 +124,10 @@ public sealed class CommonOptions
 
     public IEnumerable<Option> Global => [StateDir, Node, FactsDir, Verbose, Quiet, Color];
 
-    public IEnumerable<Option> ApplyOnly => [Noop, Tags, Json, LockTimeout, VarsFile, Events];
+    public IEnumerable<Option> ApplyOnly => [Noop, Tags, Json, LockTimeout, VarsFile, Events, .. NotifyOptions];
+
+    /// <summary>The options of notifications and "who" (docs/notifications.md).</summary>
+    public IEnumerable<Option> NotifyOptions => [Config, Operator];
 
     public static Argument<string> PathArgument()
     {
@@ -150,6 +171,8 @@ public sealed class CommonOptions
     {
         VarsFile = NonEmpty(p.GetValue(VarsFile)),
         EventsJsonl = p.GetValue(Events) == "jsonl",
+        ConfigFile = NonEmpty(p.GetValue(Config)) ?? NonEmpty(Environment.GetEnvironmentVariable("CONVERGE_CONFIG")),
+        Operator = NonEmpty(p.GetValue(Operator)) ?? NonEmpty(Environment.GetEnvironmentVariable("CONVERGE_OPERATOR")),
     };
 
     private static string? NonEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;

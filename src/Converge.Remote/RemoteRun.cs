@@ -27,6 +27,12 @@ public sealed record RemoteRunOptions
 
     /// <summary>This fleet run's id (one report per host per run).</summary>
     public required string RunId { get; init; }
+
+    /// <summary>
+    /// Who pushes the run, as <c>user@machine</c> of the operator's side: each host's report records it
+    /// in <c>who.operator</c> (the remote user is often a shared <c>deploy</c> or root). Null: not passed.
+    /// </summary>
+    public string? Operator { get; init; }
 }
 
 /// <summary>One host's outcome, as the table shows it.</summary>
@@ -343,8 +349,8 @@ public static class RemoteScripts
     /// the rest and reports, as a local Ctrl-C does. An SSH "signal" request would not do (tried on
     /// OpenSSH 9.2: sshd refuses it for root logins, "session signalling requires privilege separation",
     /// and through sudo it reaches only sudo's child shell); a line on the input works with any sshd and
-    /// through sudo, and its end covers a lost client too. Converge runs in the foreground: a background job of a non-interactive sh
-    /// starts with SIGINT ignored, which .NET keeps. The watcher lives in the small sh that becomes
+    /// through sudo, and its end covers a lost client too. Converge runs in the foreground: a background
+    /// job of a non-interactive sh starts with SIGINT ignored, which .NET keeps. The watcher lives in the small sh that becomes
     /// converge (<c>exec</c>), so its <c>$$</c> is converge's pid; it never exits on its own (after the
     /// signal it sleeps), so the pid the outer shell kills once converge has exited is still the watcher's.
     /// </remarks>
@@ -354,6 +360,7 @@ public static class RemoteScripts
         if (options.Noop) args.Add("--noop");
         if (options.Tags.Count > 0) { args.Add("--tags"); args.Add(Shell.Quote(string.Join(',', options.Tags))); }
         if (host.Node is { } node) { args.Add("--node"); args.Add(Shell.Quote(node)); }
+        if (options.Operator is { } op) { args.Add("--operator"); args.Add(Shell.Quote(op)); }
         args.Add("\"$d/\"" + Shell.Quote(options.Bundle.ApplyPath));
         var modules = string.Join(':', Enumerable.Range(0, options.Bundle.ModuleDirCount).Select(i => $"$d/.converge/modules/{i}"));
         var clean = options.Clean ? "rm -f \"$c\"/converge-*; rmdir \"$c\" 2>/dev/null; " : "";

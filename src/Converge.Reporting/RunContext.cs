@@ -3,6 +3,9 @@ namespace Converge.Reporting;
 /// <summary>The manifest revision a run came from: who changed what, when. Null members are unknown.</summary>
 public sealed record Revision(string? Commit, string? Author, string? Subject, DateTimeOffset? Date, bool Dirty)
 {
+    /// <summary>Who committed the revision (<c>Name &lt;email&gt;</c>); differs from the author after a rebase, cherry-pick or applied patch.</summary>
+    public string? Committer { get; init; }
+
     public string Short => Commit is { Length: > 7 } c ? c[..7] : Commit ?? "unknown";
 }
 
@@ -16,6 +19,12 @@ public sealed record RunContext(
     Revision? Revision,
     DateTimeOffset StartedAt)
 {
+    /// <summary>
+    /// Who pushed this run from another machine (<c>converge ssh</c> passes <c>--operator user@machine</c>);
+    /// null for runs started on the host itself.
+    /// </summary>
+    public string? Operator { get; init; }
+
     /// <summary>A sortable, unique run id: UTC time plus a random suffix (two runs in one second differ).</summary>
     public static string NewRunId(DateTimeOffset now)
         => now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture)

@@ -51,6 +51,7 @@ public static class RunReport
             w.WriteString("node", node);
             w.WriteString("user", context.User);
             WriteNullable(w, "sudoUser", context.SudoUser);
+            WriteWho(w, context);
             w.WriteBoolean("noop", result.Noop);
             w.WriteString("startedAt", context.StartedAt.ToString("O"));
             w.WriteString("finishedAt", finishedAt.ToString("O"));
@@ -100,6 +101,7 @@ public static class RunReport
             w.WriteString("node", node);
             w.WriteString("user", context.User);
             WriteNullable(w, "sudoUser", context.SudoUser);
+            WriteWho(w, context);
             w.WriteBoolean("noop", false);
             w.WriteString("startedAt", context.StartedAt.ToString("O"));
             w.WriteString("finishedAt", finishedAt.ToString("O"));
@@ -126,6 +128,22 @@ public static class RunReport
         stream.WriteByte((byte)'\n');
     }
 
+    /// <summary>
+    /// The <c>who</c> block: everyone with a hand in the run, in one place (the top-level <c>user</c> and
+    /// <c>sudoUser</c> stay for readers of older reports): the local user, who ran sudo, the revision's
+    /// git author and committer, and the operator who pushed the run with <c>converge ssh</c>.
+    /// </summary>
+    private static void WriteWho(Utf8JsonWriter w, RunContext context)
+    {
+        w.WriteStartObject("who");
+        w.WriteString("user", context.User);
+        WriteNullable(w, "sudoUser", context.SudoUser);
+        WriteNullable(w, "author", context.Revision?.Author);
+        WriteNullable(w, "committer", context.Revision?.Committer);
+        WriteNullable(w, "operator", context.Operator);
+        w.WriteEndObject();
+    }
+
     private static void WriteManifest(Utf8JsonWriter w, RunContext context)
     {
         w.WriteStartObject("manifest");
@@ -135,6 +153,7 @@ public static class RunReport
             w.WriteStartObject("revision");
             WriteNullable(w, "commit", rev.Commit);
             WriteNullable(w, "author", rev.Author);
+            WriteNullable(w, "committer", rev.Committer);
             WriteNullable(w, "subject", rev.Subject);
             WriteNullable(w, "date", rev.Date?.ToString("O"));
             w.WriteBoolean("dirty", rev.Dirty);

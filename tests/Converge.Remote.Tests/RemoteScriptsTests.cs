@@ -23,7 +23,7 @@ public class RemoteScriptsTests
         (await p.StandardOutput.ReadToEndAsync()).ShouldBe(nasty);
     }
 
-    /// <summary>The scripts hosts run, pinned: quoting, sudo-free paths, cleanup and the apply argv.</summary>
+    /// <summary>The scripts hosts run, pinned: quoting, sudo-free paths, cleanup and the apply argv (with the quoted operator).</summary>
     [Fact]
     public void Scripts_NoopWithTagsAndNode_MatchGolden()
     {
@@ -37,6 +37,7 @@ public class RemoteScriptsTests
             Clean = true,
             ReportDir = "/tmp/reports",
             RunId = "run",
+            Operator = "o'brien@laptop",
         };
         var host = new InventoryHost("web-01", "10.0.0.5", 22, "deploy", null, true, [], new JsonObject()) { Node = "web'01" };
         var text = string.Join("\n\n", [

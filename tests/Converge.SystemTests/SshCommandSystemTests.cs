@@ -124,6 +124,12 @@ public class SshCommandSystemTests(ITestOutputHelper output) : IDisposable
         var reports = first.Stdout.Split('\n').Single(l => l.StartsWith("reports: ", StringComparison.Ordinal))["reports: ".Length..];
         Directory.GetFiles(reports).Select(Path.GetFileName).Order().ShouldBe(["web-1.json", "web-2.json", "web-3.json"]);
         File.ReadAllText(Path.Combine(reports, "web-2.json")).ShouldContain("\"node\": \"web-2\"");
+        // Who: the remote user ran sudo (become), and the operator is this machine's user, passed by converge ssh.
+        var who = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(reports, "web-2.json")))!["who"]!;
+        ((string?)who["user"]).ShouldBe("root");
+        ((string?)who["sudoUser"]).ShouldBe("deploy");
+        var me = Environment.GetEnvironmentVariable("SUDO_USER") is { Length: > 0 } sudo ? sudo : Environment.UserName;
+        ((string?)who["operator"]).ShouldBe(Environment.GetEnvironmentVariable("CONVERGE_OPERATOR") is { Length: > 0 } op ? op : $"{me}@{Environment.MachineName}");
 
         var again = await SshAsync(fleet, inventory, repo);
         again.ExitCode.ShouldBe(0, again.ToString());

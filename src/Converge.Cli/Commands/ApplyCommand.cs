@@ -17,6 +17,8 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
         var started = DateTimeOffset.UtcNow; // reports are in UTC: hosts in many time zones read the same way
         if (ReadVarsFile(apply.VarsFile) is not { } extraVars)
             return ExitCodes.ManifestError;
+        if (ApplyNotifications.LoadConfig(apply.ConfigFile) is not { } notify)
+            return ExitCodes.Usage;
         var pipeline = new ManifestPipeline(settings, log) { ExtraVars = extraVars };
         if (pipeline.LoadValid(path) is not { Run: { } run } loaded)
             return ExitCodes.ManifestError;
@@ -64,7 +66,7 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
         {
             var (user, sudoUser) = RunContext.CurrentUser();
             var context = new RunContext(RunContext.NewRunId(started), Environment.MachineName, user, sudoUser,
-                Path.GetFullPath(path), RevisionProbe.Probe(path), started);
+                Path.GetFullPath(path), RevisionProbe.Probe(path), started) { Operator = apply.Operator };
             var redactor = new Redactor(run.Catalog.SecretValues);
             // --noop reads the journal (to show refreshes still owed) but the engine never writes it in a noop run.
             var journal = stateWritable
@@ -96,6 +98,7 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
                 result.Outcomes.Count, result.Duration.TotalMilliseconds, GC.GetTotalAllocatedBytes() / 1048576.0);
             void WriteReport(Stream stream) => RunReport.Write(stream, context, loaded.Node, result, finished);
             string? reportPath = null;
+            var previousRevision = ApplyNotifications.PreviousRevision(notify, stateDir, stateWritable);
             try
             {
                 if (stateWritable) reportPath = new ReportStore(stateDir).Save(context, WriteReport, result, finished);
@@ -104,6 +107,8 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
             {
                 log.Error("Could not write the run report to {StateDir}: {Message}", stateDir, e.Message);
             }
+            // In the background while the report is printed; waited for (within its deadline) before returning.
+            var notifications = ApplyNotifications.Start(notify, context, loaded.Node, result, finished, previousRevision, log);
 
             if (apply.EventsJsonl)
             {
@@ -128,6 +133,7 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
             log.Debug("Memory: working set {PeakMb:0} MB, GC heap {HeapMb:0} MB, allocated {AllocatedMb:0} MB, collections {Gen0}/{Gen1}/{Gen2}, GC pauses {PauseMs:0} ms",
                 Environment.WorkingSet / 1048576.0, gc.HeapSizeBytes / 1048576.0, GC.GetTotalAllocatedBytes() / 1048576.0,
                 GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration().TotalMilliseconds);
+            await notifications.WaitAsync();
             return result.ExitCode;
         }
     }

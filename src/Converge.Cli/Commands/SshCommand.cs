@@ -192,6 +192,7 @@ public sealed class SshCommand
             RemoteCacheDir = p.GetValue(RemoteCacheDir),
             ReportDir = p.GetValue(ReportDir) ?? Path.Combine(stateHome, "converge", "ssh"),
             RunId = RunContext.NewRunId(started),
+            Operator = Operator(),
         };
 
         var live = !Console.IsErrorRedirected && settings.Color;
@@ -215,4 +216,15 @@ public sealed class SshCommand
     }
 
     private static string? NonEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
+
+    /// <summary>
+    /// The operator as each host's report names them: the person (SUDO_USER when run through sudo) at
+    /// this machine, or <c>CONVERGE_OPERATOR</c> when set (a CI job naming whoever triggered it).
+    /// </summary>
+    private static string Operator()
+    {
+        if (NonEmpty(Environment.GetEnvironmentVariable("CONVERGE_OPERATOR")) is { } set) return set;
+        var (user, sudoUser) = RunContext.CurrentUser();
+        return $"{sudoUser ?? user}@{Environment.MachineName}";
+    }
 }
