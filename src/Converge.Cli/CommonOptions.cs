@@ -171,9 +171,13 @@ public sealed class CommonOptions
     {
         VarsFile = NonEmpty(p.GetValue(VarsFile)),
         EventsJsonl = p.GetValue(Events) == "jsonl",
-        ConfigFile = NonEmpty(p.GetValue(Config)) ?? NonEmpty(Environment.GetEnvironmentVariable("CONVERGE_CONFIG")),
+        ConfigFile = ReadConfigFile(p),
         Operator = NonEmpty(p.GetValue(Operator)) ?? NonEmpty(Environment.GetEnvironmentVariable("CONVERGE_OPERATOR")),
     };
+
+    /// <summary><c>--config</c>, else <c>$CONVERGE_CONFIG</c>, else null (the default file, when it exists).</summary>
+    public string? ReadConfigFile(ParseResult p)
+        => NonEmpty(p.GetValue(Config)) ?? NonEmpty(Environment.GetEnvironmentVariable("CONVERGE_CONFIG"));
 
     private static string? NonEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
 }

@@ -24,6 +24,9 @@ public sealed record RunNotice
     public required string Node { get; init; }
     public required string RunId { get; init; }
     public bool Noop { get; init; }
+
+    /// <summary>What kind of run: <c>apply</c> (also the agent's), <c>undo</c> or <c>restore</c> (<c>converge bucket restore</c>).</summary>
+    public string Kind { get; init; } = "apply";
     public required DateTimeOffset StartedAt { get; init; }
     public required DateTimeOffset FinishedAt { get; init; }
     public double DurationMs { get; init; }

@@ -31,6 +31,7 @@ public static class WebhookBody
             w.WriteStartObject();
             w.WriteNumber("formatVersion", FormatVersion);
             w.WriteString("event", "run");
+            w.WriteString("kind", n.Kind);
             w.WriteString("host", n.Host);
             w.WriteString("node", n.Node);
             w.WriteString("runId", n.RunId);
@@ -99,7 +100,13 @@ public static class WebhookBody
     public static string Slack(RunNotice n, string? linkTemplate)
     {
         var t = new StringBuilder();
-        var what = n.Noop ? "preview" : "run";
+        var what = (n.Kind, n.Noop) switch
+        {
+            ("apply", true) => "preview",
+            ("apply", false) => "run",
+            (var kind, true) => kind + " preview",
+            (var kind, false) => kind,
+        };
         t.Append(Status(n) switch
         {
             "failed" => ":x: ",

@@ -56,7 +56,7 @@ public class SecretTests
         var outputs = new List<ConvergeRun>();
         ConvergeRun Run(params string[] args)
         {
-            string[] notify = args[0] == "apply" ? ["--config", config] : [];
+            string[] notify = args[0] is "apply" or "undo" ? ["--config", config] : [];
             var run = ConvergeProcess.Run([.. args, "--state-dir", state.Path, "-v", .. notify], environment: env);
             outputs.Add(run);
             return run;
@@ -74,6 +74,24 @@ public class SecretTests
         Run("apply", dir.Path, "--noop");
         Run("apply", dir.Path, "--json");
         Run("graph", dir.Path);
+        // Undo puts the drifted contents back from the bucket: the sensitive ones among them unseen.
+        Run("undo", "last", "--noop").ExitCode.ShouldBe(2);
+        Run("undo", "last").ExitCode.ShouldBe(2); // changes made
+        File.ReadAllText(dir["key.pem"]).ShouldBe("tampered\n");
+        Run("undo", "last", "--json").ExitCode.ShouldBe(2); // the undo of the undo
+        File.ReadAllText(dir["key.pem"]).ShouldBe(SensitiveLiteral + "\n");
+        Run("history");
+        Run("history", "--json");
+        Run("report", "show", "last");
+        Run("report", "show", "last", "--json");
+        Run("bucket", "list");
+        Run("bucket", "list", dir["db.conf"]);
+        var keyVersions = Run("bucket", "list", dir["key.pem"], "--json");
+        foreach (var hash in System.Text.RegularExpressions.Regex.Matches(keyVersions.Stdout, "[0-9a-f]{64}").Select(m => m.Value).Distinct())
+            Run("bucket", "show", hash).ExitCode.ShouldNotBe(0); // refused: the content is sensitive
+        var dbVersions = Run("bucket", "list", dir["db.conf"], "--json");
+        foreach (var hash in System.Text.RegularExpressions.Regex.Matches(dbVersions.Stdout, "[0-9a-f]{64}").Select(m => m.Value).Distinct())
+            Run("bucket", "show", hash); // the contents that held the secret are refused; the tampered one may print
 
         foreach (var run in outputs)
         {
@@ -85,8 +103,10 @@ public class SecretTests
         outputs.Any(r => r.Stdout.Contains("(redacted)")).ShouldBeTrue();
         outputs.Any(r => r.Stdout.Contains("! exec[fail-with-token]")).ShouldBeTrue(); // the failure was reported, scrubbed
         // Every apply and preview had changes or a failure: each one was sent to both webhooks, and none carried the secret.
-        json.Received.Count.ShouldBe(5);
-        slack.Received.Count.ShouldBe(5);
+        // ... and so had the undo and the undo of the undo (their --noop preview too).
+        json.Received.Count.ShouldBe(8);
+        slack.Received.Count.ShouldBe(8);
+        json.Received.Count(r => r.Body.Contains("\"kind\":\"undo\"")).ShouldBe(3);
         foreach (var request in json.Received.Concat(slack.Received))
         {
             request.Body.ShouldNotContain(Secret);

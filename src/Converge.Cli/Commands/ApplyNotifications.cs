@@ -26,8 +26,8 @@ internal static class ApplyNotifications
         => config.IsEmpty || !stateWritable ? null : (string?)new ReportStore(stateDir).ReadLastRun()?["revision"];
 
     public static NotifyDispatcher.Pending Start(NotifyConfig config, RunContext context, string node, RunResult result,
-        DateTimeOffset finished, string? previous, Serilog.ILogger log)
+        DateTimeOffset finished, string? previous, Serilog.ILogger log, string kind = "apply")
         => config.IsEmpty
             ? NotifyDispatcher.Pending.None
-            : NotifyDispatcher.Start(config, RunNotice.FromRun(context, node, result, finished, previous), log);
+            : NotifyDispatcher.Start(config, RunNotice.FromRun(context, node, result, finished, previous) with { Kind = kind }, log);
 }

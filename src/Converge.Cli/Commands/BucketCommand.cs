@@ -19,6 +19,9 @@ public sealed class BucketCommand(Settings settings)
     /// <summary>How long <c>restore</c> waits for the run lock.</summary>
     public TimeSpan LockTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>The config file with notify settings (<c>--config</c>); null: the default file when it exists.</summary>
+    public string? ConfigFile { get; init; }
+
     private string BucketDirectory => Path.Combine(settings.EffectiveStateDir, "bucket");
 
     public int List(string? path, bool json)
@@ -174,7 +177,7 @@ public sealed class BucketCommand(Settings settings)
             BaseDirectory = "/",
         };
         var extra = new JsonObject { ["restore"] = new JsonObject { ["sha256"] = sha, ["path"] = target } };
-        return await new ResourceRun(settings) { Json = json, LockTimeout = LockTimeout }
+        return await new ResourceRun(settings) { Kind = "restore", Json = json, LockTimeout = LockTimeout, ConfigFile = ConfigFile }
             .RunAsync($"restore of {sha} to {target}", Environment.MachineName, [resource], noop, extra, ct);
     }
 

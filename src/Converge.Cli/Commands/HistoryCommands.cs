@@ -51,7 +51,8 @@ public static class HistoryCommands
         restore.Options.Add(restoreJson);
         var restoreLock = LockTimeout();
         restore.Options.Add(restoreLock);
-        restore.SetAction((parse, ct) => new BucketCommand(o.Read(parse)) { LockTimeout = TimeSpan.FromSeconds(parse.GetValue(restoreLock)) }
+        restore.Options.Add(o.Config);
+        restore.SetAction((parse, ct) => new BucketCommand(o.Read(parse)) { LockTimeout = TimeSpan.FromSeconds(parse.GetValue(restoreLock)), ConfigFile = o.ReadConfigFile(parse) }
             .RestoreAsync(parse.GetValue(restoreHash)!, parse.GetValue(restorePath)!, parse.GetValue(restoreNoop), parse.GetValue(restoreJson), ct));
         bucket.Subcommands.Add(restore);
         yield return bucket;
@@ -65,7 +66,8 @@ public static class HistoryCommands
         undo.Options.Add(undoJson);
         var undoLock = LockTimeout();
         undo.Options.Add(undoLock);
-        undo.SetAction((parse, ct) => new UndoCommand(o.Read(parse)) { LockTimeout = TimeSpan.FromSeconds(parse.GetValue(undoLock)) }.RunAsync(parse.GetValue(undoRun)!, parse.GetValue(undoNoop), parse.GetValue(undoJson), ct));
+        undo.Options.Add(o.Config);
+        undo.SetAction((parse, ct) => new UndoCommand(o.Read(parse)) { LockTimeout = TimeSpan.FromSeconds(parse.GetValue(undoLock)), ConfigFile = o.ReadConfigFile(parse) }.RunAsync(parse.GetValue(undoRun)!, parse.GetValue(undoNoop), parse.GetValue(undoJson), ct));
         yield return undo;
     }
 

@@ -15,6 +15,9 @@ public sealed class UndoCommand(Settings settings)
 {
     public TimeSpan LockTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>The config file with notify settings (<c>--config</c>); null: the default file when it exists.</summary>
+    public string? ConfigFile { get; init; }
+
     public async Task<int> RunAsync(string name, bool noop, bool json, CancellationToken ct)
     {
         var stateDir = settings.EffectiveStateDir;
@@ -54,7 +57,7 @@ public sealed class UndoCommand(Settings settings)
             return ExitCodes.Ok;
         }
         var extra = new JsonObject { ["undo"] = Members(runId, plan) };
-        return await new ResourceRun(settings) { Json = json, Notes = notes, LockTimeout = LockTimeout }
+        return await new ResourceRun(settings) { Kind = "undo", Json = json, Notes = notes, LockTimeout = LockTimeout, ConfigFile = ConfigFile }
             .RunAsync($"undo of run {runId}", report.Node, plan.Resources, noop, extra, ct);
     }
 

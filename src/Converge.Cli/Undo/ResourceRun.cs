@@ -28,9 +28,20 @@ public sealed class ResourceRun(Settings settings)
     /// <summary>Lines printed after the header (what cannot be undone, drift); also kept in the report by the caller.</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
 
+    /// <summary>
+    /// The config file with notify settings (<c>--config</c>; null: the default file when it exists). An undo
+    /// or a restore changes files like an apply does, so it notifies the same webhooks and Graphite.
+    /// </summary>
+    public string? ConfigFile { get; init; }
+
+    /// <summary>The run's kind in notifications (<c>undo</c>, <c>restore</c>).</summary>
+    public required string Kind { get; init; }
+
     public async Task<int> RunAsync(string label, string node, IReadOnlyList<CatalogResource> resources, bool noop, JsonObject extra, CancellationToken ct)
     {
         var log = Logging.Create(settings);
+        // Read before anything is touched: a mistake in the config file stops the run, as it does for apply.
+        if (Commands.ApplyNotifications.LoadConfig(ConfigFile) is not { } notify) return ExitCodes.Usage;
         var started = DateTimeOffset.UtcNow;
         var catalog = new ResourceCatalog(node, resources, [], []);
         var diagnostics = new DiagnosticBag();
@@ -86,6 +97,7 @@ public sealed class ResourceRun(Settings settings)
             var finished = DateTimeOffset.UtcNow;
             void WriteReport(Stream stream) => RunReport.Write(stream, context, node, result, finished, extra: extra);
             string? reportPath = null;
+            var previousRevision = Commands.ApplyNotifications.PreviousRevision(notify, stateDir, stateWritable: true);
             try
             {
                 reportPath = new ReportStore(stateDir).Save(context, WriteReport, result, finished);
@@ -95,6 +107,7 @@ public sealed class ResourceRun(Settings settings)
             {
                 log.Error("Could not write the run report to {StateDir}: {Message}", stateDir, e.Message);
             }
+            var notifications = Commands.ApplyNotifications.Start(notify, context, node, result, finished, previousRevision, log, Kind);
             if (Json)
             {
                 Console.Out.Flush();
@@ -108,6 +121,7 @@ public sealed class ResourceRun(Settings settings)
                 renderer.Summary(result);
                 if (!noop) Console.Out.WriteLine($"run id {context.RunId} (undo it with: converge undo {context.RunId})");
             }
+            await notifications.WaitAsync();
             return result.ExitCode;
         }
     }
