@@ -362,7 +362,7 @@ public partial class UndoTests
                 ensure: absent
             """);
         Converge(state, "apply", manifest, "--noop").ExitCode.ShouldBe(2);
-        Converge(state, "apply", manifest).ExitCode.ShouldBe(2);
+        Converge(state, "apply", manifest, "--operator", "alice@laptop").ExitCode.ShouldBe(2); // as converge ssh passes it
         Converge(state, "undo", "last").ExitCode.ShouldBe(2);
 
         string Clean(string text) => Golden.Scrub(TableTimes().Replace(text, "<time>"),
@@ -380,6 +380,8 @@ public partial class UndoTests
         json.Count.ShouldBe(2);
         ((string)json[0]!["kind"]!).ShouldBe("undo");
         ((string)json[1]!["kind"]!).ShouldBe("apply");
+        ((string)json[1]!["operator"]!).ShouldBe("alice@laptop");
+        json[0]!["operator"].ShouldBeNull();
         var stored = Converge(state, "report", "show", "last", "--json").Stdout;
         stored.ShouldBe(File.ReadAllText(Path.Combine(state.Path, "reports", RunIdOf(state, 2) + ".json")));
         var show = Converge(state, "bucket", "show", Convert.ToHexStringLower(SHA256.HashData("port = 80\n"u8)));

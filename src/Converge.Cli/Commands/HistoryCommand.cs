@@ -32,6 +32,9 @@ public sealed class HistoryCommand(Settings settings)
                     ["startedAt"] = r.StartedAt.ToString("O", CultureInfo.InvariantCulture),
                     ["user"] = r.User,
                     ["sudoUser"] = r.SudoUser,
+                    ["operator"] = r.Operator,
+                    ["author"] = r.Author,
+                    ["committer"] = r.Committer,
                     ["revision"] = r.Commit,
                     ["dirty"] = r.Dirty,
                     ["noop"] = r.Noop,
@@ -55,6 +58,7 @@ public sealed class HistoryCommand(Settings settings)
         foreach (var r in reports)
         {
             var who = r.SudoUser is { } sudo ? $"{r.User} (sudo: {sudo})" : r.User;
+            if (r.Operator is { } op) who += $" (pushed by {op})";
             var rev = r.Commit is { } c ? (c.Length > 7 ? c[..7] : c) + (r.Dirty ? "+dirty" : "") : "-";
             var kind = r.UndoOf is { } of ? $"{(r.Noop ? "noop undo" : "undo")} of {of}" : r.Kind;
             var changed = r.Noop ? $"{r.WouldChange} (would)" : r.Changed.ToString(CultureInfo.InvariantCulture);

@@ -21,6 +21,14 @@ public sealed record StoredReport
     public string Node => Str("node") ?? "";
     public string User => Str("user") ?? "";
     public string? SudoUser => Str("sudoUser");
+
+    /// <summary>Who pushed the run with <c>converge ssh</c> (<c>who.operator</c>), or null.</summary>
+    public string? Operator => Who("operator");
+
+    /// <summary>The revision's git author and committer (<c>who.author</c>, <c>who.committer</c>), or null.</summary>
+    public string? Author => Who("author");
+
+    public string? Committer => Who("committer");
     public bool Noop => Raw["noop"]?.GetValue<bool>() ?? false;
     public DateTimeOffset StartedAt => DateTimeOffset.Parse(Str("startedAt") ?? "0001-01-01T00:00:00Z", CultureInfo.InvariantCulture);
     public double DurationMs => Raw["durationMs"]?.GetValue<double>() ?? 0;
@@ -50,6 +58,8 @@ public sealed record StoredReport
 
     /// <summary>What kind of run: <c>noop</c>, <c>undo</c>, <c>restore</c>, <c>agent</c> or <c>apply</c>.</summary>
     public string Kind => Noop ? "noop" : UndoOf is not null ? "undo" : IsRestore ? "restore" : IsAgent ? "agent" : "apply";
+
+    private string? Who(string name) => Raw["who"]?[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 
     private string? Str(string name) => Raw[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 
