@@ -87,6 +87,7 @@ public static class CliApp
 
         root.Subcommands.Add(AgentCommand.Build(o));
         root.Subcommands.Add(new SshCommand().Build(o));
+        root.Subcommands.Add(PlanCommand.Build(o));
 
         return root;
     }

@@ -16,6 +16,9 @@ public sealed record RunContext(
     Revision? Revision,
     DateTimeOffset StartedAt)
 {
+    /// <summary>The reviewed plan this run applied (<c>apply --plan</c>); null for any other run.</summary>
+    public Plans.PlanReference? Plan { get; init; }
+
     /// <summary>A sortable, unique run id: UTC time plus a random suffix (two runs in one second differ).</summary>
     public static string NewRunId(DateTimeOffset now)
         => now.UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", System.Globalization.CultureInfo.InvariantCulture)

@@ -56,6 +56,14 @@ public static class RunReport
             w.WriteString("finishedAt", finishedAt.ToString("O"));
             w.WriteNumber("durationMs", Math.Round(result.Duration.TotalMilliseconds, 1));
             WriteManifest(w, context);
+            if (context.Plan is { } plan)
+            {
+                w.WriteStartObject("plan");
+                w.WriteString("id", plan.Id);
+                w.WriteString("digest", plan.Digest);
+                w.WriteString("path", plan.Path);
+                w.WriteEndObject();
+            }
             if (agent is not null)
             {
                 w.WritePropertyName("agent");
