@@ -115,6 +115,7 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
             using var interrupted = ct.Register(() => Console.Error.WriteLine(
                 "converge: interrupted: letting the running resource finish, skipping the rest, then writing the report"));
             RunResult result;
+            string? planNote = null;
             if (reviewed is { } plan)
             {
                 // Check first, touching nothing: the plan computed now must be the reviewed one. Then apply,
@@ -133,6 +134,7 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
                     ApplyPlan.PrintRefusal(apply.PlanIn!, plan.Plan, drift);
                     return ExitCodes.ManifestError;
                 }
+                if (apply.Noop) planNote = $"Reviewed plan {plan.Plan.PlanId} still holds: 'converge apply --plan {apply.PlanIn}' would make exactly its changes";
                 result = apply.Noop ? check
                     : await new RunEngine(providerContext, journal, redactor).RunAsync(run, new RunOptions
                     {
@@ -140,7 +142,6 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
                     }, observer, ct);
             }
             else result = await engine.RunAsync(run, new RunOptions { Noop = apply.Noop, Selection = selection, RunId = context.RunId, Gate = recorder }, observer, ct);
-            string? planNote = null;
             if (apply.PlanOut is { } outPath)
             {
                 var saved = recorder!.Build(run, result, context, loaded.Node, tags);

@@ -48,7 +48,7 @@ public static class PlanCommand
             showUnchanged: settings.Verbosity > 0, ManifestPipeline.DisplayPath);
         var rev = plan.Revision is { } r ? $", revision {r.Short}{(r.Dirty ? " (dirty)" : "")}" : "";
         Console.Out.WriteLine($"Plan {plan.PlanId} of node {plan.Node} on host {plan.Host} from {ManifestPipeline.DisplayPath(plan.ManifestPath)}{rev}");
-        Console.Out.WriteLine($"made {plan.CreatedAt:yyyy-MM-dd HH:mm:ss} UTC by {plan.User}{(plan.SudoUser is { } s ? $" (sudo from {s})" : "")}"
+        Console.Out.WriteLine($"made {plan.CreatedAt.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'} by {plan.User}{(plan.SudoUser is { } s ? $" (sudo from {s})" : "")}"
             + (plan.Tags.Count > 0 ? $", tags {string.Join(",", plan.Tags)}" : ""));
         foreach (var o in outcomes) renderer.ResourceFinished(o);
         var result = new RunResult(outcomes, Noop: true, Interrupted: false, TimeSpan.Zero);

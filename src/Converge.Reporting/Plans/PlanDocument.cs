@@ -191,9 +191,9 @@ public sealed record PlanDocument
             throw new PlanFileException(path, $"unsupported plan formatVersion {(version < 0 ? "(missing)" : version)}; this converge reads version {CurrentFormatVersion}: make the plan again with this version");
         try
         {
-            var manifest = o["manifest"] as JsonObject ?? throw new PlanFileException(path, "missing \"manifest\"");
-            var summary = o["summary"] as JsonObject ?? throw new PlanFileException(path, "missing \"summary\"");
-            var resources = o["resources"] as JsonArray ?? throw new PlanFileException(path, "missing \"resources\"");
+            var manifest = o["manifest"] as JsonObject ?? throw new PlanFileException(path, "damaged plan: missing \"manifest\"");
+            var summary = o["summary"] as JsonObject ?? throw new PlanFileException(path, "damaged plan: missing \"summary\"");
+            var resources = o["resources"] as JsonArray ?? throw new PlanFileException(path, "damaged plan: missing \"resources\"");
             var entries = resources.Select((e, i) => ReadEntry(e as JsonObject ?? throw new PlanFileException(path, $"resources[{i}] is not an object"), path)).ToList();
             if (entries.GroupBy(e => e.Id).FirstOrDefault(g => g.Count() > 1) is { } twice)
                 throw new PlanFileException(path, $"damaged plan: {twice.Key} is listed twice");
