@@ -404,6 +404,32 @@ public class ReviewedPlanTests
     }
 
     [Fact]
+    public void Refresh_InThePlan_IsDeliveredByTheApply()
+    {
+        using var s = new Scene();
+        s.WriteSite("""
+            resources:
+              - file: @T@/app.conf
+                content: "v2\n"
+                notify: exec[reload]
+              - exec: reload
+                command: "echo reloaded >> @T@/reloads"
+                refreshonly: true
+            """);
+        s.Tree.Write("app.conf", "v1\n");
+        s.Plan().ExitCode.ShouldBe(2);
+        var reload = s.PlanJson["resources"]!.AsArray().Single(r => (string)r!["id"]! == "exec[reload]")!;
+        ((bool)reload["refreshed"]!).ShouldBeTrue();
+        ((string)reload["refreshedBy"]![0]!).ShouldBe($"file[{s.Tree["app.conf"]}]");
+
+        var apply = s.ApplyPlan();
+
+        apply.ExitCode.ShouldBe(2, apply.ToString());
+        File.ReadAllText(s.Tree["reloads"]).ShouldBe("reloaded\n");
+        File.ReadAllText(s.Tree["app.conf"]).ShouldBe("v2\n");
+    }
+
+    [Fact]
     public void MaxAge_OlderPlan_Refused()
     {
         using var s = Prepared();

@@ -17,7 +17,7 @@ namespace Converge.Engine.Plans;
 /// </summary>
 /// <remarks>
 /// The canonical form is provider-neutral: the public properties of the actual record, in name order,
-/// recursively. What would make it differ between two reads of an unchanged host is left out: byte
+/// recursively (computed, get-only ones left out). What would make it differ between two reads of an unchanged host is left out: byte
 /// contents are represented by their sha256 (never their bytes), time values (<see cref="TimeSpan"/>,
 /// <see cref="DateTime"/>, <see cref="DateTimeOffset"/>: the age of apt's lists) are skipped, and a
 /// directory's size (it grows with its entries and no resource manages it) is not part of its status.
@@ -197,7 +197,8 @@ public sealed class StateDigest(PlanKey key)
         var any = false;
         foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).OrderBy(p => p.Name, StringComparer.Ordinal))
         {
-            if (property.GetIndexParameters().Length > 0 || !property.CanRead) continue;
+            // Get-only properties are computed from the others (Kind => Status?.Kind): state once, not twice.
+            if (property.GetIndexParameters().Length > 0 || !property.CanRead || property.SetMethod is null) continue;
             any = true;
             Flatten(property.GetValue(value), Join(path, LowerFirst(property.Name)), leaves, depth + 1);
         }
