@@ -127,6 +127,11 @@ public class ReviewedPlanTests
 
         apply.ExitCode.ShouldBe(1, apply.ToString());
         s.Snapshot().ShouldBe(before);
+        // The refusal is in the history: a report with exit 1, the drift as its errors, and the plan it refused.
+        var report = JsonNode.Parse(File.ReadAllText(Directory.EnumerateFiles(s.State["reports"]).Order().Last()))!;
+        ((int)report["exitCode"]!).ShouldBe(1);
+        ((string)report["plan"]!["id"]!).ShouldBe((string)s.PlanJson["planId"]!);
+        ((string)report["errors"]![0]!).ShouldBe($"file[{s.Tree["same.conf"]}]: actual state changed since the plan (content, status.size); was unchanged, now would-change; planned no change, now content");
         Golden.Verify("reviewed-plans/file-edited.txt", Golden.Scrub(apply.Stderr, (s.Tree.Path, "<tree>"), (s.PlanPath, "<plan>")));
     }
 

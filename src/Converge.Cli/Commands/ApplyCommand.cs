@@ -132,6 +132,7 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
                 {
                     if (human && apply.Noop) renderer.Summary(check);
                     ApplyPlan.PrintRefusal(apply.PlanIn!, plan.Plan, drift);
+                    if (stateWritable && !apply.Noop) ApplyPlan.SaveRefusal(stateDir, context, loaded.Node, drift, log);
                     return ExitCodes.ManifestError;
                 }
                 if (apply.Noop) planNote = $"Reviewed plan {plan.Plan.PlanId} still holds: 'converge apply --plan {apply.PlanIn}' would make exactly its changes";

@@ -66,6 +66,24 @@ internal static class ApplyPlan
         e.WriteLine($"converge: make a new plan ('converge --noop --out {path}') and review it again");
     }
 
+    /// <summary>
+    /// Records a refused <c>apply --plan</c> as a run that did not reach the engine (exit 1, the drift as
+    /// its errors, the plan it refused), so the history shows who tried to apply what and why it stopped.
+    /// </summary>
+    public static void SaveRefusal(string stateDir, Reporting.RunContext context, string node, IReadOnlyList<string> drift, Serilog.ILogger log)
+    {
+        var finished = DateTimeOffset.UtcNow;
+        try
+        {
+            new Reporting.ReportStore(stateDir).SaveFailure(context,
+                s => Reporting.RunReport.WriteFailure(s, context, node, drift, ExitCodes.ManifestError, finished), ExitCodes.ManifestError, finished);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            log.Error("Could not write the run report to {StateDir}: {Message}", stateDir, e.Message);
+        }
+    }
+
     /// <summary>Writes the plan file atomically (temp, fsync, rename), like Converge's own state files.</summary>
     public static void Save(string path, PlanDocument plan) => StateFiles.WriteAtomic(path, s => s.Write(plan.ToJsonBytes()));
 
