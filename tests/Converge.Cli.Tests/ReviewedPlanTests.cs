@@ -32,6 +32,9 @@ public class ReviewedPlanTests
 
         public JsonObject PlanJson => JsonNode.Parse(File.ReadAllText(PlanPath))!.AsObject();
 
+        /// <summary>Every saved report. Not "the last file": run ids of one second sort by their random suffix.</summary>
+        public List<JsonNode> Reports() => Directory.EnumerateFiles(State["reports"]).Select(f => JsonNode.Parse(File.ReadAllText(f))!).ToList();
+
         public void WriteSite(string yaml) => Repo.Write("site.yaml", yaml.Replace("@T@", Tree.Path));
 
         /// <summary>Every file under the tree: relative path → (mode, bytes as text).</summary>
@@ -109,10 +112,10 @@ public class ReviewedPlanTests
         after.ShouldContainKey("marked"); // the unknown exec ran: its guard was checked at apply time
         after.Count.ShouldBe(4);
 
-        var report = JsonNode.Parse(File.ReadAllText(Directory.EnumerateFiles(s.State["reports"]).Order().Last()))!;
+        var report = s.Reports().Single(r => !(bool)r["noop"]!);
         ((string)report["plan"]!["id"]!).ShouldBe((string)doc["planId"]!);
         ((string)report["plan"]!["digest"]!).ShouldBe("sha256:" + Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(s.PlanPath))).ToLowerInvariant());
-        ((bool)report["noop"]!).ShouldBeFalse();
+        ((int)report["exitCode"]!).ShouldBe(2);
     }
 
     [Fact]
@@ -128,7 +131,7 @@ public class ReviewedPlanTests
         apply.ExitCode.ShouldBe(1, apply.ToString());
         s.Snapshot().ShouldBe(before);
         // The refusal is in the history: a report with exit 1, the drift as its errors, and the plan it refused.
-        var report = JsonNode.Parse(File.ReadAllText(Directory.EnumerateFiles(s.State["reports"]).Order().Last()))!;
+        var report = s.Reports().Single(r => r["plan"] is not null);
         ((int)report["exitCode"]!).ShouldBe(1);
         ((string)report["plan"]!["id"]!).ShouldBe((string)s.PlanJson["planId"]!);
         ((string)report["errors"]![0]!).ShouldBe($"file[{s.Tree["same.conf"]}]: actual state changed since the plan (content, status.size); was unchanged, now would-change; planned no change, now content");
