@@ -166,7 +166,7 @@ async Task<Row> Converge(Fleet fleet, List<TcpDelayRelay> relays, int n)
     var perHost = table.Select(m => double.Parse(m.Groups[4].Value)).ToList();
     var ok = table.Count == fleet.Hosts.Count && table.All(m => m.Groups[5].Value.Trim() is "ok" or "changed");
     return Timed(run, changed: ok ? table.Sum(m => int.Parse(m.Groups[2].Value)) : -1,
-        failed: ok ? table.Sum(m => int.Parse(m.Groups[3].Value)) : fleet.Hosts.Count, perHost);
+        failed: ok ? table.Sum(m => int.Parse(m.Groups[3].Value)) : fleet.Hosts.Count, perHost) with { Phases = Phases(run.Stdout) };
 }
 
 async Task<Row> Ansible(Fleet fleet, List<TcpDelayRelay> relays, int n)
@@ -210,6 +210,22 @@ async Task<Row> Ansible(Fleet fleet, List<TcpDelayRelay> relays, int n)
     var recapChanged = recap.Sum(m => int.Parse(m.Groups[2].Value));
     return Timed(run, changed: ok ? (recapChanged == 0 ? 0 : changedItems) : -1,
         failed: ok ? recap.Sum(m => int.Parse(m.Groups[3].Value) + int.Parse(m.Groups[4].Value)) : fleet.Hosts.Count, []);
+}
+
+// Where each host's time went: the median over hosts of each phase converge ssh records in the saved
+// reports ("ssh": {"timings": …}, docs/ssh.md), e.g. "connect 0.52, probe 0.06, run 1.01 (remote 0.45)".
+string Phases(string stdout)
+{
+    var line = stdout.Split('\n').FirstOrDefault(l => l.StartsWith("reports: ", StringComparison.Ordinal));
+    if (line is null || !Directory.Exists(line["reports: ".Length..])) return "";
+    var timings = Directory.GetFiles(line["reports: ".Length..], "*.json")
+        .Select(f => System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(f))?["ssh"]?["timings"]).Where(t => t is not null).ToList();
+    string? Phase(string name)
+    {
+        var values = timings.Select(t => (double?)t![name]).Where(v => v is not null).Select(v => v!.Value).ToList();
+        return values.Count == 0 ? null : $"{name} {Median(values):0.00}";
+    }
+    return string.Join(", ", new[] { "connect", "probe", "upload", "run", "remote" }.Select(Phase).Where(p => p is not null));
 }
 
 Row Timed(ProcessResult run, int changed, int failed, List<double> perHost)
@@ -307,6 +323,15 @@ string WriteResults()
         if (c.Count > 0 && a.Count > 0)
             md.Append($"\nNo-op re-run, {n} files per host: ansible / converge = {Median(a):0.00} / {Median(c):0.00} = **{Median(a) / Median(c):0.0}×**.\n");
     }
+    var phased = rows.Where(r => r.Phases.Length > 0).ToList();
+    if (phased.Count > 0)
+    {
+        md.Append("\n## converge: per-host phases (seconds, median over the hosts of each run)\n\n");
+        md.Append("connect = TCP + SSH handshake + host key + auth (through the relay); probe = uname and the binary cache; upload = the binary, when not cached; ");
+        md.Append("run = the bundle-and-apply command as the client sees it; remote = the remote converge's own run (its report's durationMs).\n\n");
+        md.Append("| files/host | scenario | run | phases |\n|---:|---|---:|---|\n");
+        foreach (var r in phased) md.Append($"| {r.Resources} | {r.Scenario} | {r.Run} | {r.Phases} |\n");
+    }
     md.Append("\n## Every run\n\n| tool | files/host | scenario | run | wall s | cpu s | exit | changed | failed | untouched | per host min–max s | load1 | note |\n|---|---:|---|---:|---:|---:|---:|---:|---:|---|---|---:|---|\n");
     foreach (var r in rows)
         md.Append($"| {r.Tool} | {r.Resources} | {r.Scenario} | {r.Run} | {r.Wall:0.00} | {r.Cpu:0.00} | {r.Exit} | {r.Changed} | {r.Failed} | {r.UntouchedText} | " +
@@ -343,5 +368,6 @@ sealed record Row(string Tool, int Resources, string Scenario, int Run, double W
     public string UntouchedText => Scenario == "noop" ? (Untouched ? "yes" : "NO") : "";
     public string Note { get; set; } = "";
     public List<double> PerHost { get; init; } = [];
+    public string Phases { get; init; } = "";
     public string Output { get; init; } = "";
 }

@@ -29,6 +29,9 @@ public sealed record AgentConfig
     public string? StateDir { get; init; }
     public string? Node { get; init; }
     public string? FactsDir { get; init; }
+
+    /// <summary>The <c>notify:</c> block (webhooks, Graphite; docs/notifications.md).</summary>
+    public Converge.Notify.NotifyConfig? Notify { get; init; }
 }
 
 /// <summary>
@@ -45,7 +48,7 @@ public static class AgentConfigFile
     [
         "source", "branch", "revision", "path", "interval", "splay", "noop", "run_timeout", "lock_timeout",
         "shutdown_timeout", "fetch_timeout", "verify_signatures", "keyring", "metrics_dir", "keep_reports",
-        "keep_days", "state_dir", "node", "facts_dir",
+        "keep_days", "state_dir", "node", "facts_dir", "notify",
     ];
 
     /// <summary>Loads <paramref name="path"/>; returns null when any diagnostic is an error.</summary>
@@ -63,7 +66,10 @@ public static class AgentConfigFile
             return null;
         }
         var before = diagnostics.Count;
-        var root = YamlLoader.Load(path, text, diagnostics);
+        // A YAML syntax error shows no source line: the line may be inside notify: and hold a webhook token.
+        var syntax = new DiagnosticBag();
+        var root = YamlLoader.Load(path, text, syntax);
+        diagnostics.AddRange(syntax.Sorted().Select(d => d with { HideExcerpt = true }));
         if (root is null) return diagnostics.Count > before ? null : new AgentConfig();
         if (root is not MappingNode map)
         {
@@ -100,6 +106,8 @@ public static class AgentConfigFile
                 case "state_dir": config = config with { StateDir = Text(value, key, diagnostics) }; break;
                 case "node": config = config with { Node = Text(value, key, diagnostics) }; break;
                 case "facts_dir": config = config with { FactsDir = Text(value, key, diagnostics) }; break;
+                // The same schema and parser as converge.yaml's notify: block.
+                case "notify": config = config with { Notify = Converge.Notify.NotifyConfigReader.Read(value, diagnostics) }; break;
                 default:
                     var hint = Suggest.Closest(key, Keys) is { } near ? $"; did you mean '{near}'?" : $"; known keys: {string.Join(", ", Keys)}";
                     diagnostics.Error(UnknownKey, entry.Key.Span, $"unknown agent setting '{key}'{hint}");

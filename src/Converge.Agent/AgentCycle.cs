@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Converge.Engine;
 using Converge.Machine;
+using Converge.Notify;
 using Converge.Reporting;
 using Serilog;
 
@@ -165,11 +166,16 @@ public sealed class AgentCycle
             var timedOut = run.IsCancellationRequested && !stopping.IsCancellationRequested;
             var finished = _time.GetUtcNow();
             var line = DeployLog.Line(loaded.Node, revision, _state.LastConverged, result, fallback, timedOut);
-            info["previous"] = _state.LastConverged;
+            var previous = _state.LastConverged;
+            info["previous"] = previous;
             info["timedOut"] = timedOut;
             info["summary"] = line;
             var extra = LastRunExtra(info);
             _store.Save(context, s => RunReport.Write(s, context, loaded.Node, result, finished, info), result, finished, extra);
+            // In the background while the state, metrics and exports are written; waited for (within its deadline) below.
+            var notifications = _options.Notify.IsEmpty
+                ? NotifyDispatcher.Pending.None
+                : NotifyDispatcher.Start(_options.Notify, RunNotice.FromRun(context, loaded.Node, result, finished, previous), _log);
             if (result.Summary.Failed > 0 || result.Interrupted) _log.Warning("{DeployLine}", line);
             else _log.Information("{DeployLine}", line);
             if ((result.ExitCode & ExitCodes.Failures) == 0) _lastSuccess = finished;
@@ -178,6 +184,7 @@ public sealed class AgentCycle
                 lastConverged: result.Noop ? _state.LastConverged : revision.Commit);
             WriteMetrics();
             _git.PruneExports([_state.LastGood, _state.LastConverged]);
+            await notifications.WaitAsync();
             return result.ExitCode;
         }
         finally
@@ -240,6 +247,11 @@ public sealed class AgentCycle
             _store.SaveFailure(context, s => RunReport.WriteFailure(s, context, node, errors, exitCode, finished, info), exitCode, finished,
                 WithErrors(LastRunExtra(info), errors));
             WriteMetrics();
+            // A broken revision is what a failures webhook is for. Waiting here (bounded by the deadline) keeps
+            // this method synchronous for its callers; the cycle is on a thread of its own.
+            if (!_options.Notify.IsEmpty)
+                NotifyDispatcher.Start(_options.Notify, RunNotice.FromFailure(context, node, errors, exitCode, finished, _state.LastConverged), _log)
+                    .WaitAsync().GetAwaiter().GetResult();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

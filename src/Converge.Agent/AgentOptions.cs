@@ -52,6 +52,9 @@ public sealed record AgentOptions
 
     /// <summary>The run lock shared with <c>converge apply</c>.</summary>
     public required string LockPath { get; init; }
+
+    /// <summary>Webhooks and Graphite told about each run (docs/notifications.md); empty: none.</summary>
+    public Converge.Notify.NotifyConfig Notify { get; init; } = Converge.Notify.NotifyConfig.Empty;
 }
 
 /// <summary>Durations as people write them: <c>30m</c>, <c>90s</c>, <c>1.5h</c>, <c>2d</c>, or plain seconds.</summary>

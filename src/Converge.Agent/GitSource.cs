@@ -67,11 +67,11 @@ public sealed class GitSource(AgentOptions options)
     /// <summary>Who made <paramref name="commit"/>, when and why (the report's revision block).</summary>
     public async Task<Revision> DescribeAsync(string commit, CancellationToken ct)
     {
-        var r = await GitAsync(["log", "-1", "--format=%H%x1f%an <%ae>%x1f%s%x1f%cI", commit], RepoDir, TimeSpan.FromMinutes(1), ct);
+        var r = await GitAsync(["log", "-1", "--format=%H%x1f%an <%ae>%x1f%s%x1f%cI%x1f%cn <%ce>", commit], RepoDir, TimeSpan.FromMinutes(1), ct);
         var parts = r.Ok ? r.Stdout.TrimEnd('\n').Split('\x1f') : [];
         if (parts.Length < 4) return new Revision(commit, null, null, null, Dirty: false);
         DateTimeOffset? date = DateTimeOffset.TryParse(parts[3], CultureInfo.InvariantCulture, DateTimeStyles.None, out var d) ? d : null;
-        return new Revision(parts[0], parts[1], parts[2], date, Dirty: false);
+        return new Revision(parts[0], parts[1], parts[2], date, Dirty: false) { Committer = parts.Length > 4 ? parts[4] : null };
     }
 
     /// <summary>

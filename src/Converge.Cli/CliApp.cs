@@ -25,7 +25,11 @@ public static class CliApp
         // exec's own timeout bounds it), the report is written. Handled here, from before the command starts,
         // rather than by System.CommandLine (ProcessTerminationTimeout off): see Interrupts. Only commands that
         // take the token (async actions) can stop cleanly; the others change nothing and keep the default action.
-        using var interrupts = parsed.Action is AsynchronousCommandLineAction ? new Interrupts(Console.Error) : null;
+        // `converge ssh` runs nothing locally: a second signal leaves the hosts to stop by themselves (docs/ssh.md).
+        var again = parsed.CommandResult.Command.Name == "ssh"
+            ? "stopping now, without the table; running hosts still finish their current resource and keep their report"
+            : null;
+        using var interrupts = parsed.Action is AsynchronousCommandLineAction ? new Interrupts(Console.Error, again) : null;
         return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null },
             interrupts?.Token ?? CancellationToken.None);
     }
@@ -85,6 +89,7 @@ public static class CliApp
         catalog.SetAction(parse => new CatalogCommand(o.Read(parse), parse.GetValue(catalogPath)!).Run());
         root.Subcommands.Add(catalog);
 
+        foreach (var command in HistoryCommands.Build(o)) root.Subcommands.Add(command);
         root.Subcommands.Add(AgentCommand.Build(o));
         root.Subcommands.Add(new SshCommand().Build(o));
         root.Subcommands.Add(PlanCommand.Build(o));

@@ -43,6 +43,12 @@ public sealed record ApplySettings(bool Noop, IReadOnlyList<string> Tags, bool J
 
     /// <summary>The raw <c>--max-age</c> text when it did not parse (a usage error).</summary>
     public string? PlanMaxAgeInvalid { get; init; }
+
+    /// <summary><c>--config FILE</c> or <c>$CONVERGE_CONFIG</c>: the converge.yaml to read (null: /etc/converge/converge.yaml if it exists).</summary>
+    public string? ConfigFile { get; init; }
+
+    /// <summary><c>--operator NAME</c> or <c>$CONVERGE_OPERATOR</c>: who pushed this run from elsewhere (converge ssh passes it).</summary>
+    public string? Operator { get; init; }
 }
 
 public sealed class CommonOptions
@@ -128,6 +134,18 @@ public sealed class CommonOptions
         HelpName = "AGE",
     };
 
+    public readonly Option<string?> Config = new("--config")
+    {
+        Description = "The converge config file with notify settings (default /etc/converge/converge.yaml when it exists; env CONVERGE_CONFIG)",
+        HelpName = "FILE",
+    };
+
+    public readonly Option<string?> Operator = new("--operator")
+    {
+        Description = "Who pushed this run, recorded in the report's who.operator (converge ssh passes user@machine; env CONVERGE_OPERATOR)",
+        HelpName = "NAME",
+    };
+
     public CommonOptions()
     {
         Events.AcceptOnlyFromAmong("jsonl");
@@ -136,7 +154,10 @@ public sealed class CommonOptions
 
     public IEnumerable<Option> Global => [StateDir, Node, FactsDir, Verbose, Quiet, Color];
 
-    public IEnumerable<Option> ApplyOnly => [Noop, Tags, Json, LockTimeout, VarsFile, Events, PlanOut, PlanIn, PlanMaxAge];
+    public IEnumerable<Option> ApplyOnly => [Noop, Tags, Json, LockTimeout, VarsFile, Events, PlanOut, PlanIn, PlanMaxAge, .. NotifyOptions];
+
+    /// <summary>The options of notifications and "who" (docs/notifications.md).</summary>
+    public IEnumerable<Option> NotifyOptions => [Config, Operator];
 
     public static Argument<string> PathArgument()
     {
@@ -184,6 +205,8 @@ public sealed class CommonOptions
         PlanIn = NonEmpty(p.GetValue(PlanIn)),
         PlanMaxAge = ParseAge(p.GetValue(PlanMaxAge)),
         PlanMaxAgeInvalid = NonEmpty(p.GetValue(PlanMaxAge)) is { } age && ParseAge(age) is null ? age : null,
+        ConfigFile = NonEmpty(p.GetValue(Config)) ?? NonEmpty(Environment.GetEnvironmentVariable("CONVERGE_CONFIG")),
+        Operator = NonEmpty(p.GetValue(Operator)) ?? NonEmpty(Environment.GetEnvironmentVariable("CONVERGE_OPERATOR")),
     };
 
     /// <summary>A positive age: <c>90</c> (seconds), <c>90s</c>, <c>15m</c>, <c>2h</c>, <c>1d</c>; null when absent or invalid.</summary>

@@ -21,12 +21,17 @@ internal sealed class Interrupts : IDisposable
     private readonly TextWriter _stderr;
     private readonly PosixSignalRegistration _sigint;
     private readonly PosixSignalRegistration _sigterm;
+    private readonly string _again;
     private int _received;
 
-    /// <summary>Starts handling SIGINT and SIGTERM; <paramref name="stderr"/> gets the line said on a second one.</summary>
-    public Interrupts(TextWriter stderr)
+    /// <summary>
+    /// Starts handling SIGINT and SIGTERM; <paramref name="stderr"/> gets the line said on a second one,
+    /// which ends with <paramref name="again"/> (default: what a second signal means for a local run).
+    /// </summary>
+    public Interrupts(TextWriter stderr, string? again = null)
     {
         _stderr = stderr;
+        _again = again ?? "stopping now; the running resource is left as it is and no report is written";
         _sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         _sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
     }
@@ -45,7 +50,7 @@ internal sealed class Interrupts : IDisposable
             return;
         }
         // Not cancelled: .NET re-raises the signal with its default action once this returns.
-        _stderr.WriteLine($"converge: interrupted again ({context.Signal}): stopping now; the running resource is left as it is and no report is written");
+        _stderr.WriteLine($"converge: interrupted again ({context.Signal}): {_again}");
     }
 
     public void Dispose()

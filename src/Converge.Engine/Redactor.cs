@@ -29,6 +29,17 @@ public sealed class Redactor
         return text;
     }
 
+    /// <summary>
+    /// A path state safe to show: hashes, modes and owners are not secrets (the bucket keys sensitive
+    /// content by hash on purpose), but a link target derived from a secret is.
+    /// </summary>
+    public PathState? Redact(ResourceSpec spec, PathState? state)
+    {
+        if (state?.Target is not { } target) return state;
+        if (spec.IsSensitive("target")) return state with { Target = Value.Redacted };
+        return Scrub(target) is var scrubbed && scrubbed != target ? state with { Target = scrubbed } : state;
+    }
+
     public IReadOnlyList<Change> Redact(ResourceSpec? spec, IReadOnlyList<Change> changes)
     {
         if (changes.Count == 0) return changes;

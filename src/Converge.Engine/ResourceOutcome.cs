@@ -45,5 +45,14 @@ public sealed record ResourceOutcome(
     /// <summary>Whether a refresh was delivered (or, in --noop, would be).</summary>
     public bool Refreshed { get; init; }
 
+    /// <summary>
+    /// For resources at a path (file, directory, link) that were applied: what stood there just before
+    /// the changes and just after (null otherwise, and in --noop). <c>converge undo</c> reverts from these.
+    /// </summary>
+    public PathState? Before { get; init; }
+
+    /// <inheritdoc cref="Before" />
+    public PathState? After { get; init; }
+
     public bool IsChange => Status is OutcomeStatus.Changed or OutcomeStatus.WouldChange or OutcomeStatus.Unknown;
 }

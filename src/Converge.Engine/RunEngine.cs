@@ -203,6 +203,9 @@ public sealed class RunEngine(ProviderContext context, RefreshJournal journal, R
 
             var exclusive = !provider.ConcurrentApply;
             if (exclusive) await _applyGate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            // Path resources record what stood at the path before and after, for the report and undo.
+            var pathResource = changes.Count > 0 ? provider as IPathResource : null;
+            PathState? before = Capture(pathResource, spec);
             try
             {
                 // Journal first: if we die after the change but before the refresh, the next run delivers it.
@@ -221,16 +224,37 @@ public sealed class RunEngine(ProviderContext context, RefreshJournal journal, R
                     RefreshedBy = refreshSources,
                     Refreshed = refreshChanges.Count > 0 || refreshDue,
                     RefreshChanges = redactor.Redact(spec, refreshChanges),
+                    Before = redactor.Redact(spec, before),
+                    After = redactor.Redact(spec, Capture(pathResource, spec)),
                 };
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                return Done(OutcomeStatus.Failed, changes, ex.Message) with { RefreshedBy = refreshSources };
+                return Done(OutcomeStatus.Failed, changes, ex.Message) with
+                {
+                    RefreshedBy = refreshSources,
+                    Before = redactor.Redact(spec, before),
+                    After = redactor.Redact(spec, Capture(pathResource, spec)),
+                };
             }
             finally
             {
                 if (exclusive) _applyGate.Release();
             }
+        }
+    }
+
+    /// <summary>The state at the resource's path now; null for other resources, or when it cannot be read (the apply reports that).</summary>
+    private PathState? Capture(IPathResource? resource, ResourceSpec spec)
+    {
+        if (resource is null) return null;
+        try
+        {
+            return PathState.Read(resource.PathOf(spec), context.System, resource.ContentIsSensitive(spec));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 

@@ -19,19 +19,37 @@ public sealed class FileBucket : IBucket
     /// <summary>A bucket rooted at <paramref name="directory"/> (need not exist yet).</summary>
     public FileBucket(string directory) => _directory = Path.GetFullPath(directory);
 
+    /// <summary>The run whose stores are indexed (its index file is <c>index/RUNID.jsonl</c>); null: stores are not indexed.</summary>
+    public string? RunId { get; init; }
+
+    /// <summary>The clock of index entries (tests pass a fixed one).</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>The bucket's root directory.</summary>
+    public string Directory => _directory;
+
     /// <inheritdoc />
-    /// <remarks>Content already stored is not written again.</remarks>
-    public string Store(ReadOnlySpan<byte> content)
+    /// <remarks>
+    /// Content already stored is not written again, but the store is still indexed: the run that
+    /// replaced the content needs it as much as the run that first stored it (undo looks by run).
+    /// </remarks>
+    public string Store(ReadOnlySpan<byte> content, string? path = null, bool sensitive = false)
     {
         var sha = Convert.ToHexStringLower(SHA256.HashData(content));
-        var path = PathOf(sha);
-        if (_system.Stat(path) is { Kind: FileKind.File } st && st.Size == content.Length) return sha;
-
-        EnsureDirectory(_directory, createParents: true);
-        EnsureDirectory(Path.GetDirectoryName(path)!, createParents: false);
-        _system.WriteFileAtomic(path, content, PrivateFile);
+        var blob = PathOf(sha);
+        if (_system.Stat(blob) is not { Kind: FileKind.File } st || st.Size != content.Length)
+        {
+            EnsureDirectory(_directory, createParents: true);
+            EnsureDirectory(Path.GetDirectoryName(blob)!, createParents: false);
+            _system.WriteFileAtomic(blob, content, PrivateFile);
+        }
+        if (path is not null && RunId is { } runId)
+            BucketIndex.Append(_directory, new BucketEntry(path, sha, content.Length, Clock.GetUtcNow(), runId, sensitive), EnsureDirectory);
         return sha;
     }
+
+    /// <summary>Where the content with this hash lives (whether or not it is there).</summary>
+    public string PathOf(string sha) => Path.Join(_directory, sha[..2], sha);
 
     /// <inheritdoc />
     /// <remarks>Returns null, too, for a string that is not a sha256 in lowercase hex.</remarks>
@@ -48,15 +66,13 @@ public sealed class FileBucket : IBucket
         }
     }
 
-    private string PathOf(string sha) => Path.Join(_directory, sha[..2], sha);
-
     private void EnsureDirectory(string path, bool createParents)
     {
         if (_system.Stat(path) is { Kind: FileKind.Directory }) return;
         if (createParents)
         {
             var parent = Path.GetDirectoryName(path);
-            if (parent is not null) Directory.CreateDirectory(parent);
+            if (parent is not null) System.IO.Directory.CreateDirectory(parent);
         }
         try
         {
@@ -68,6 +84,7 @@ public sealed class FileBucket : IBucket
         }
     }
 
-    private static bool IsSha256(string text) =>
+    /// <summary>True for a lowercase hex sha256 (64 characters).</summary>
+    public static bool IsSha256(string text) =>
         text.Length == 64 && text.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
 }

@@ -6,8 +6,13 @@ namespace Converge.Machine;
 /// </summary>
 public interface IBucket
 {
-    /// <summary>Stores the content (0600, in a 0700 directory) and returns its lowercase hex sha256.</summary>
-    string Store(ReadOnlySpan<byte> content);
+    /// <summary>
+    /// Stores the content (0600, in a 0700 directory) and returns its lowercase hex sha256. With
+    /// <paramref name="path"/> (the file the content came from), the store is also recorded in the
+    /// bucket's index (path, hash, size, time, run, <paramref name="sensitive"/>) so <c>converge bucket
+    /// list</c> and <c>undo</c> can find it; a store that is only a hash (no path) is not indexed.
+    /// </summary>
+    string Store(ReadOnlySpan<byte> content, string? path = null, bool sensitive = false);
 
     /// <summary>The stored content, or null if no such hash is kept.</summary>
     byte[]? Load(string sha256);

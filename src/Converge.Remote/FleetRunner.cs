@@ -17,7 +17,7 @@ public sealed record FleetOptions
 /// Runs a host function over the fleet: waves in order, up to <see cref="FleetOptions.Parallel"/> hosts
 /// at once inside a wave. One host's failure never stops another host of the same wave; after a wave,
 /// failures beyond the budget leave the later waves not started. Cancellation (Ctrl-C) stops starting
-/// hosts; hosts already running finish. Every host gets exactly one result, in inventory order.
+/// hosts; hosts already running get it too (see <see cref="RemoteRun.RunAsync"/>) and are waited for. Every host gets exactly one result, in inventory order.
 /// </summary>
 public sealed class FleetRunner(FleetOptions options)
 {
@@ -56,8 +56,8 @@ public sealed class FleetRunner(FleetOptions options)
                 finally { gate.Release(); }
             }).ToList();
             await Task.WhenAll(tasks);
-            if (ct.IsCancellationRequested && wave.Any(i => results[i] is null)) stopped = "interrupted";
         }
+        if (ct.IsCancellationRequested) stopped ??= "interrupted";
         for (var i = 0; i < hosts.Count; i++)
             results[i] ??= new HostResult(hosts[i], HostStatus.NotStarted, TimeSpan.Zero) { Message = stopped ?? "not started" };
         return (results!, stopped);

@@ -83,8 +83,11 @@ public sealed class FleetView(TextWriter progressOut, bool live)
         }
     }
 
-    /// <summary>The table: host, changed, failed, duration, status; then why each failed host failed.</summary>
-    public static void WriteTable(TextWriter w, IReadOnlyList<HostResult> results)
+    /// <summary>
+    /// The table: host, changed, failed, duration, status; then why each failed host failed; with
+    /// <paramref name="timings"/> (<c>-v</c>) also where each host's time went.
+    /// </summary>
+    public static void WriteTable(TextWriter w, IReadOnlyList<HostResult> results, bool timings = false)
     {
         var rows = results.Select(r => new[]
         {
@@ -108,6 +111,14 @@ public sealed class FleetView(TextWriter progressOut, bool live)
             var lines = r.Message!.Split('\n');
             w.WriteLine($"{r.Host.Name}: {HostStatusText.Name(r.Status)}: {lines[0]}");
             foreach (var l in lines.Skip(1)) w.WriteLine("    " + l);
+        }
+        if (timings)
+        {
+            // Hosts that never connected have no phase to show.
+            var timed = results.Where(r => r.Timings.Connect is not null).ToList();
+            if (timed.Count > 0) w.WriteLine();
+            var width = timed.Count == 0 ? 0 : timed.Max(r => r.Host.Name.Length);
+            foreach (var r in timed) w.WriteLine($"{(r.Host.Name + ":").PadRight(width + 1)} {r.Timings}");
         }
         var counts = results.GroupBy(r => r.Status).OrderBy(g => g.Key).Select(g => $"{g.Count()} {HostStatusText.Name(g.Key)}");
         w.WriteLine($"{results.Count} host{(results.Count == 1 ? "" : "s")}: {string.Join(", ", counts)}");

@@ -19,6 +19,8 @@ public enum HostStatus
     HostKeyUnknown,
     /// <summary><c>become</c> is set but <c>sudo -n</c> asked for a password.</summary>
     SudoNeedsPassword,
+    /// <summary>Ctrl-C reached the remote run: its running resource finished, the rest were skipped.</summary>
+    Interrupted,
     /// <summary>Never started: an earlier wave failed beyond --max-fail, or the run was interrupted.</summary>
     NotStarted,
 }
@@ -36,6 +38,7 @@ public static class HostStatusText
         HostStatus.HostKeyMismatch => "host key mismatch",
         HostStatus.HostKeyUnknown => "host key unknown",
         HostStatus.SudoNeedsPassword => "sudo needs password",
+        HostStatus.Interrupted => "interrupted",
         HostStatus.NotStarted => "not started",
         _ => s.ToString().ToLowerInvariant(),
     };

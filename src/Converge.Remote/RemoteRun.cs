@@ -27,6 +27,12 @@ public sealed record RemoteRunOptions
 
     /// <summary>This fleet run's id (one report per host per run).</summary>
     public required string RunId { get; init; }
+
+    /// <summary>
+    /// Who pushes the run, as <c>user@machine</c> of the operator's side: each host's report records it
+    /// in <c>who.operator</c> (the remote user is often a shared <c>deploy</c> or root). Null: not passed.
+    /// </summary>
+    public string? Operator { get; init; }
 }
 
 /// <summary>One host's outcome, as the table shows it.</summary>
@@ -47,6 +53,50 @@ public sealed record HostResult(InventoryHost Host, HostStatus Status, TimeSpan 
 
     /// <summary>The report itself (changes and diffs of each resource) for the per-host detail view.</summary>
     public JsonObject? Report { get; init; }
+
+    /// <summary>Where the host's time went, phase by phase (phases not reached are null).</summary>
+    public HostTimings Timings { get; init; } = new();
+}
+
+/// <summary>How long each phase of one host's run took.</summary>
+public sealed record HostTimings
+{
+    /// <summary>TCP connect, SSH handshake, host key check and authentication.</summary>
+    public TimeSpan? Connect { get; init; }
+
+    /// <summary>The probe command (architecture, cached binaries).</summary>
+    public TimeSpan? Probe { get; init; }
+
+    /// <summary>Uploading the converge binary; null when the host had it cached.</summary>
+    public TimeSpan? Upload { get; init; }
+
+    /// <summary>The apply channel: sending the bundle, the remote converge run, its report coming back.</summary>
+    public TimeSpan? Run { get; init; }
+
+    /// <summary>Of <see cref="Run"/>, the remote converge's own run as its report says (<c>durationMs</c>).</summary>
+    public TimeSpan? Remote { get; init; }
+
+    /// <summary><c>connect 0.31s, probe 0.05s, upload 1.20s, run 2.10s (remote 1.80s)</c>: the phases reached.</summary>
+    public override string ToString()
+    {
+        static string S(TimeSpan t) => t.TotalSeconds.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) + "s";
+        var parts = new List<string>();
+        if (Connect is { } c) parts.Add("connect " + S(c));
+        if (Probe is { } p) parts.Add("probe " + S(p));
+        if (Upload is { } u) parts.Add("upload " + S(u));
+        if (Run is { } r) parts.Add("run " + S(r) + (Remote is { } rm ? $" (remote {S(rm)})" : ""));
+        return string.Join(", ", parts);
+    }
+
+    /// <summary>The phases in seconds, for the saved report.</summary>
+    public JsonObject ToJson()
+    {
+        static JsonNode? Sec(TimeSpan? t) => t is { } v ? JsonValue.Create(Math.Round(v.TotalSeconds, 3)) : null;
+        return new JsonObject
+        {
+            ["connect"] = Sec(Connect), ["probe"] = Sec(Probe), ["upload"] = Sec(Upload), ["run"] = Sec(Run), ["remote"] = Sec(Remote),
+        };
+    }
 }
 
 /// <summary>Progress of one host, for the live view.</summary>
@@ -60,20 +110,36 @@ public sealed record HostProgress(string Host, string Phase, int Done = 0, int T
 /// </summary>
 public sealed class RemoteRun(RemoteRunOptions options)
 {
-    /// <summary>Runs <paramref name="host"/>; reports phases to <paramref name="progress"/>.</summary>
-    public async Task<HostResult> RunAsync(InventoryHost host, Action<HostProgress> progress, CancellationToken ct)
+    /// <summary>
+    /// Runs <paramref name="host"/>; reports phases to <paramref name="progress"/>. <paramref name="interrupt"/>
+    /// is Ctrl-C: before the remote run starts, the host is left (not started); during it, the remote
+    /// converge is interrupted as a local one is (the running resource finishes, the rest are skipped,
+    /// it reports) and this waits for its report.
+    /// </summary>
+    public async Task<HostResult> RunAsync(InventoryHost host, Action<HostProgress> progress, CancellationToken interrupt)
     {
         var clock = Stopwatch.StartNew();
+        var timings = new HostTimings();
+        var lap = Stopwatch.StartNew();
+        TimeSpan Lap()
+        {
+            var t = lap.Elapsed;
+            lap.Restart();
+            return t;
+        }
         try
         {
             progress(new HostProgress(host.Name, "connecting"));
-            using var session = await SshSession.ConnectAsync(host, options.Ssh, ct);
+            // Connecting is not cut short by Ctrl-C (it is bounded by --connect-timeout); what follows is skipped.
+            using var session = await SshSession.ConnectAsync(host, options.Ssh, CancellationToken.None);
+            timings = timings with { Connect = Lap() };
             var root = host.Become || host.User == "root";
             var cacheDir = options.RemoteCacheDir is { } custom ? Shell.Quote(custom)
                 : root ? "/var/cache/converge/bin" : "\"${XDG_CACHE_HOME:-$HOME/.cache}/converge/bin\"";
 
             progress(new HostProgress(host.Name, "probing"));
             var probe = await session.RunAsync(Wrap(host, RemoteScripts.Probe(cacheDir)), null, null);
+            timings = timings with { Probe = Lap() };
             CheckSudo(host, probe);
             if (probe.ExitCode != 0)
                 throw new RemoteException(HostStatus.Failed, $"probing the host failed (exit {Describe(probe)}): {Tail(probe.StderrTail)}");
@@ -93,18 +159,27 @@ public sealed class RemoteRun(RemoteRunOptions options)
                 var upload = await session.RunAsync(Wrap(host, RemoteScripts.Upload(cacheDir, payload.CacheName)), async input =>
                 {
                     await using var file = File.OpenRead(payload.Path);
-                    await file.CopyToAsync(input, 256 * 1024, ct);
+                    await file.CopyToAsync(input, 256 * 1024);
                 }, null);
+                timings = timings with { Upload = Lap() };
                 CheckSudo(host, upload);
                 if (upload.ExitCode != 0)
                     throw new RemoteException(HostStatus.Failed, $"uploading converge to {cacheDir} failed (exit {Describe(upload)}): {Tail(upload.StderrTail)}");
             }
 
+            if (interrupt.IsCancellationRequested)
+            {
+                progress(new HostProgress(host.Name, "done"));
+                return new HostResult(host, HostStatus.NotStarted, clock.Elapsed) { Message = "interrupted before converging", Timings = timings };
+            }
             progress(new HostProgress(host.Name, "converging"));
             JsonObject? report = null;
             int done = 0, total = 0, changed = 0, failed = 0;
-            var run = await session.RunAsync(Wrap(host, RemoteScripts.Apply(cacheDir, payload.CacheName, options, host)),
-                input => options.Bundle.WriteAsync(input, host.Vars, ct),
+            var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var bundleLength = await options.Bundle.MeasureAsync(host.Vars, CancellationToken.None);
+            lap.Restart();
+            var run = await session.RunAsync(Wrap(host, RemoteScripts.Apply(cacheDir, payload.CacheName, options, host, bundleLength)),
+                input => options.Bundle.WriteExactAsync(input, host.Vars, bundleLength, CancellationToken.None),
                 line =>
                 {
                     if (!line.StartsWith('{')) return;
@@ -115,6 +190,7 @@ public sealed class RemoteRun(RemoteRunOptions options)
                     {
                         case "start":
                             total = (int?)e["total"] ?? 0;
+                            started.TrySetResult();
                             break;
                         case "resource":
                             done = (int?)e["done"] ?? done;
@@ -128,50 +204,83 @@ public sealed class RemoteRun(RemoteRunOptions options)
                             break;
                     }
                     progress(new HostProgress(host.Name, "converging", done, total));
-                });
+                },
+                (input, finished) => ForwardInterruptAsync(input, finished, started.Task, interrupt));
+            timings = timings with { Run = Lap() };
             CheckSudo(host, run);
 
             string? reportPath = null;
             if (report is not null)
             {
-                reportPath = SaveReport(host, report);
                 var summary = report["summary"];
                 changed = ((int?)summary?["changed"] ?? 0) + ((int?)summary?["wouldChange"] ?? 0) + ((int?)summary?["unknown"] ?? 0);
                 failed = (int?)summary?["failed"] ?? 0;
                 total = (int?)summary?["total"] ?? total;
+                if ((double?)report["durationMs"] is { } ms) timings = timings with { Remote = TimeSpan.FromMilliseconds(ms) };
             }
             var exit = run.ExitCode;
+            var interrupted = report is not null && (bool?)report["interrupted"] == true;
             var hostStatus = exit switch
             {
+                _ when interrupted => HostStatus.Interrupted,
                 0 when report is not null => HostStatus.Ok,
                 2 when report is not null => HostStatus.Changed,
                 _ => HostStatus.Failed,
             };
             string? message = null;
-            if (hostStatus == HostStatus.Failed)
+            if (hostStatus == HostStatus.Interrupted)
+            {
+                var skipped = (int?)report!["summary"]?["skipped"] ?? 0;
+                message = $"Ctrl-C: the running resource finished, {skipped} skipped" + (failed > 0 ? $", {failed} failed" : "");
+            }
+            else if (hostStatus == HostStatus.Failed)
             {
                 message = report is null
                     ? $"remote converge ended with {Describe(run)} before its report:\n{Tail(run.StderrTail + "\n" + NonEvents(run.Stdout))}"
                     : failed > 0 ? $"{failed} resource{(failed == 1 ? "" : "s")} failed" : $"remote converge exit {exit}";
             }
+            if (report is not null)
+            {
+                // What only this side knows goes with the saved report: the host's row in the table and where its time went.
+                report["ssh"] = new JsonObject { ["status"] = HostStatusText.Name(hostStatus), ["timings"] = timings.ToJson() };
+                reportPath = SaveReport(host, report);
+            }
             progress(new HostProgress(host.Name, "done", done, total));
             return new HostResult(host, hostStatus, clock.Elapsed)
             {
                 Changed = changed, Failed = failed, Total = total, ExitCode = exit, Message = message, ReportPath = reportPath, Report = report,
+                Timings = timings,
             };
         }
         catch (RemoteException e)
         {
             progress(new HostProgress(host.Name, "done"));
-            return new HostResult(host, e.Status, clock.Elapsed) { Message = e.Message };
+            return new HostResult(host, e.Status, clock.Elapsed) { Message = e.Message, Timings = timings };
         }
-        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        catch (Exception e)
         {
             // A dropped connection mid-run, or anything else unforeseen: that host's failure, never the fleet's.
             progress(new HostProgress(host.Name, "done"));
             var status = e is Renci.SshNet.Common.SshConnectionException or System.Net.Sockets.SocketException ? HostStatus.Unreachable : HostStatus.Failed;
-            return new HostResult(host, status, clock.Elapsed) { Message = $"{e.GetType().Name}: {e.Message}" };
+            return new HostResult(host, status, clock.Elapsed) { Message = $"{e.GetType().Name}: {e.Message}", Timings = timings };
         }
+    }
+
+    /// <summary>
+    /// Keeps the apply command's input open while it runs; on Ctrl-C writes the interrupt line the host's
+    /// watcher waits for (<see cref="RemoteScripts.Apply"/>). Not before converge's start event: from then
+    /// on it handles SIGINT (its handler is installed before the command runs), while a signal during the
+    /// runtime's own start-up would kill it without a report.
+    /// </summary>
+    private static async Task ForwardInterruptAsync(Stream input, Task finished, Task started, CancellationToken interrupt)
+    {
+        var interrupted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (interrupt.Register(() => interrupted.TrySetResult()))
+            if (await Task.WhenAny(finished, interrupted.Task) == finished) return;
+        if (await Task.WhenAny(finished, started) == finished) return;
+        await input.WriteAsync(System.Text.Encoding.ASCII.GetBytes(RemoteScripts.InterruptLine));
+        await input.FlushAsync();
+        await Task.WhenAny(finished);
     }
 
     private string SaveReport(InventoryHost host, JsonObject report)
@@ -229,22 +338,41 @@ public static class RemoteScripts
         $"cat > \"$t\"; chmod 0755 \"$t\"; mv -f \"$t\" \"$c/{name}\"; trap - EXIT";
 
     /// <summary>
-    /// Unpacks the bundle from standard input into a fresh temp dir, runs converge apply there with the
-    /// host's vars and the shipped modules, removes the temp dir whatever happens, exits with apply's code.
+    /// Unpacks the bundle (the first <paramref name="bundleLength"/> bytes of standard input) into a fresh
+    /// temp dir, runs converge apply there with the host's vars and the shipped modules, removes the temp
+    /// dir whatever happens, exits with apply's code.
     /// </summary>
-    public static string Apply(string cacheDir, string name, RemoteRunOptions options, InventoryHost host)
+    /// <remarks>
+    /// The rest of standard input is the interrupt line: a watcher started beside converge waits for a
+    /// line (the client's first Ctrl-C) or end of input (the client gone: the connection dropped, or a
+    /// second Ctrl-C ended it) and sends converge SIGINT, so it finishes the running resource, skips
+    /// the rest and reports, as a local Ctrl-C does. An SSH "signal" request would not do (tried on
+    /// OpenSSH 9.2: sshd refuses it for root logins, "session signalling requires privilege separation",
+    /// and through sudo it reaches only sudo's child shell); a line on the input works with any sshd and
+    /// through sudo, and its end covers a lost client too. Converge runs in the foreground: a background
+    /// job of a non-interactive sh starts with SIGINT ignored, which .NET keeps. The watcher lives in the small sh that becomes
+    /// converge (<c>exec</c>), so its <c>$$</c> is converge's pid; it never exits on its own (after the
+    /// signal it sleeps), so the pid the outer shell kills once converge has exited is still the watcher's.
+    /// </remarks>
+    public static string Apply(string cacheDir, string name, RemoteRunOptions options, InventoryHost host, long bundleLength)
     {
         var args = new List<string> { "apply", "--events", "jsonl", "--color", "never", "--vars-file", "\"$d/.converge/vars.json\"" };
         if (options.Noop) args.Add("--noop");
         if (options.Tags.Count > 0) { args.Add("--tags"); args.Add(Shell.Quote(string.Join(',', options.Tags))); }
         if (host.Node is { } node) { args.Add("--node"); args.Add(Shell.Quote(node)); }
+        if (options.Operator is { } op) { args.Add("--operator"); args.Add(Shell.Quote(op)); }
         args.Add("\"$d/\"" + Shell.Quote(options.Bundle.ApplyPath));
         var modules = string.Join(':', Enumerable.Range(0, options.Bundle.ModuleDirCount).Select(i => $"$d/.converge/modules/{i}"));
         var clean = options.Clean ? "rm -f \"$c\"/converge-*; rmdir \"$c\" 2>/dev/null; " : "";
+        const string watcher = "exec 3<&0; { read -r l <&3; kill -INT $$; exec sleep 2147483647; } </dev/null >/dev/null 2>&1 & echo $! > \"$0/.watcher\"; exec \"$@\" </dev/null 3<&-";
         return $"c={cacheDir}; d=$(mktemp -d \"${{TMPDIR:-/tmp}}/converge-run.XXXXXX\") || exit 97; trap 'rm -rf \"$d\"' EXIT; " +
-               "tar -xf - -C \"$d\" || { echo 'converge ssh: could not unpack the manifest bundle' >&2; exit 98; }; " +
-               $"CONVERGE_MODULE_PATH=\"{modules}\" \"$c/{name}\" {string.Join(' ', args)} < /dev/null; rc=$?; {clean}exit $rc";
+               $"head -c {bundleLength} | tar -xf - -C \"$d\" || {{ echo 'converge ssh: could not unpack the manifest bundle' >&2; exit 98; }}; " +
+               $"CONVERGE_MODULE_PATH=\"{modules}\" sh -c {Shell.Quote(watcher)} \"$d\" \"$c/{name}\" {string.Join(' ', args)}; rc=$?; " +
+               $"kill \"$(cat \"$d/.watcher\" 2>/dev/null)\" 2>/dev/null; {clean}exit $rc";
     }
+
+    /// <summary>What the client writes after the bundle to interrupt the remote run (any line does).</summary>
+    public const string InterruptLine = "interrupt\n";
 }
 
 /// <summary>POSIX shell quoting.</summary>

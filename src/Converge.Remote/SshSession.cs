@@ -14,8 +14,8 @@ public sealed record SshOptions
     /// <summary>Record the key of a host known_hosts does not list yet, instead of refusing it. A changed key is refused regardless.</summary>
     public bool AcceptNew { get; init; }
 
-    /// <summary>Passphrase for encrypted key files (read from an environment variable, never from the command line).</summary>
-    public string? Passphrase { get; init; }
+    /// <summary>The key files, read and decrypted once for the whole run (<see cref="KeyRing.Load"/>).</summary>
+    public KeyRing Keys { get; init; } = KeyRing.Empty;
 
     /// <summary>Key files tried for hosts without their own <c>identity</c>.</summary>
     public IReadOnlyList<string> DefaultIdentityFiles { get; init; } = [];
@@ -94,7 +94,7 @@ public sealed class SshSession : IDisposable
         catch (SshAuthenticationException e)
         {
             client.Dispose();
-            throw new RemoteException(HostStatus.AuthFailed, $"{host.Endpoint}: authentication failed ({e.Message}); keys tried: {string.Join(", ", KeyNames(host, options))}");
+            throw new RemoteException(HostStatus.AuthFailed, $"{host.Endpoint}: authentication failed ({e.Message}); keys tried: {string.Join(", ", options.Keys.Describe(host, options.DefaultIdentityFiles))}");
         }
         catch (Exception e) when (e is SocketException or SshOperationTimeoutException or SshConnectionException or OperationCanceledException or TimeoutException or ProxyException or IOException)
         {
@@ -109,11 +109,13 @@ public sealed class SshSession : IDisposable
 
     /// <summary>
     /// Runs <paramref name="command"/> (a shell command line) on the host. <paramref name="stdin"/>, when
-    /// given, writes the command's standard input (closed afterwards; without it the input is closed at
-    /// once). Each stdout line goes to <paramref name="onLine"/> as it arrives; stderr keeps its last
-    /// 64 KiB. The remote command is never cancelled: a run that has started is allowed to finish.
+    /// given, writes the command's standard input; then <paramref name="hold"/>, when given, gets the
+    /// input and the command's completion and may keep the input open (to write more later) until it
+    /// returns; the input is closed afterwards (without either, at once). Each stdout line goes to
+    /// <paramref name="onLine"/> as it arrives; stderr keeps its last 64 KiB. The remote command is never
+    /// cancelled from here: what stops it early is for the command and its input to decide.
     /// </summary>
-    public async Task<ExecResult> RunAsync(string command, Func<Stream, Task>? stdin, Action<string>? onLine)
+    public async Task<ExecResult> RunAsync(string command, Func<Stream, Task>? stdin, Action<string>? onLine, Func<Stream, Task, Task>? hold = null)
     {
         using var cmd = _client.CreateCommand(command);
         var execution = cmd.ExecuteAsync(CancellationToken.None);
@@ -137,15 +139,20 @@ public sealed class SshSession : IDisposable
             while ((n = cmd.ExtendedOutputStream.Read(buffer, 0, buffer.Length)) > 0) stderr.Append(buffer.AsSpan(0, n));
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         Exception? writeError = null;
-        await using (var input = await OpenInputAsync(cmd, execution))
+        var input = await OpenInputAsync(cmd, execution);
+        try
         {
-            if (stdin is not null)
-            {
-                // The remote side may exit early (sudo refusing, no space left): its exit code and stderr say
-                // why, so a broken pipe here is not the error to report.
-                try { await stdin(input); }
-                catch (Exception e) when (e is IOException or SshException or ObjectDisposedException or InvalidOperationException) { writeError = e; }
-            }
+            // The remote side may exit early (sudo refusing, no space left): its exit code and stderr say
+            // why, so a broken pipe here is not the error to report.
+            if (stdin is not null) await stdin(input);
+            if (hold is not null) await hold(input, execution);
+        }
+        catch (Exception e) when (IsChannelGone(e)) { writeError = e; }
+        finally
+        {
+            // Closing the input of a command that has ended (its channel closed) has no one to tell.
+            try { await input.DisposeAsync(); }
+            catch (Exception e) when (IsChannelGone(e)) { }
         }
         await execution;
         await Task.WhenAll(reading, readingErr);
@@ -156,6 +163,8 @@ public sealed class SshSession : IDisposable
             err += $"\n(sending input failed: {writeError.Message})";
         return new ExecResult(cmd.ExitStatus, cmd.ExitSignal, text, err);
     }
+
+    private static bool IsChannelGone(Exception e) => e is IOException or SshException or ObjectDisposedException or InvalidOperationException;
 
     /// <summary>
     /// The command's standard input. SSH.NET refuses it until the channel is open, which ExecuteAsync may
@@ -182,32 +191,8 @@ public sealed class SshSession : IDisposable
         _client.Dispose();
     }
 
-    private static IEnumerable<string> KeyNames(InventoryHost host, SshOptions options) =>
-        host.IdentityFile is { } f ? [f] : options.DefaultIdentityFiles;
-
-    private static IPrivateKeySource[] LoadKeys(InventoryHost host, SshOptions options)
-    {
-        var files = KeyNames(host, options).ToList();
-        if (files.Count == 0)
-            throw new RemoteException(HostStatus.AuthFailed, $"{host.Endpoint}: no key to offer: give 'identity' in the inventory or --identity (default ~/.ssh/id_ed25519, id_ecdsa, id_rsa)");
-        var keys = new List<IPrivateKeySource>();
-        foreach (var file in files)
-        {
-            try
-            {
-                keys.Add(string.IsNullOrEmpty(options.Passphrase) ? new PrivateKeyFile(file) : new PrivateKeyFile(file, options.Passphrase));
-            }
-            catch (SshPassPhraseNullOrEmptyException)
-            {
-                throw new RemoteException(HostStatus.AuthFailed, $"{host.Endpoint}: key {file} is encrypted: put its passphrase in the environment variable named by --passphrase-env (default CONVERGE_SSH_PASSPHRASE)");
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or SshException or ArgumentException or FormatException or System.Security.Cryptography.CryptographicException)
-            {
-                throw new RemoteException(HostStatus.AuthFailed, $"{host.Endpoint}: cannot use key {file}: {e.Message}");
-            }
-        }
-        return keys.ToArray();
-    }
+    private static IPrivateKeySource[] LoadKeys(InventoryHost host, SshOptions options) =>
+        options.Keys.For(host, options.DefaultIdentityFiles);
 
     // known_hosts records key types; SSH negotiates signature algorithms. RSA keys sign three ways.
     private static IEnumerable<string> AlgorithmsFor(string keyType) => keyType switch

@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Converge.Reporting;
 
 /// <summary>
-/// Finds the git revision of a manifest path: commit, author, subject, date, and whether the work tree
+/// Finds the git revision of a manifest path: commit, author, committer, subject, date, and whether the work tree
 /// has uncommitted changes. Costs nothing when the path is not inside a git work tree (no process is
 /// started), two git invocations when it is.
 /// </summary>
@@ -13,14 +13,17 @@ public static class RevisionProbe
     {
         var dir = Directory.Exists(manifestPath) ? manifestPath : Path.GetDirectoryName(Path.GetFullPath(manifestPath))!;
         if (!InsideWorkTree(dir)) return null;
-        var log = Git(dir, "log", "-1", "--format=%H%x1f%an <%ae>%x1f%s%x1f%cI");
+        var log = Git(dir, "log", "-1", "--format=%H%x1f%an <%ae>%x1f%s%x1f%cI%x1f%cn <%ce>");
         if (log is null) return null;
         var parts = log.TrimEnd('\n').Split('\x1f');
         if (parts.Length < 4) return null;
         var status = Git(dir, "status", "--porcelain", "--untracked-files=normal", "--", ".");
         DateTimeOffset? date = DateTimeOffset.TryParse(parts[3], System.Globalization.CultureInfo.InvariantCulture,
             System.Globalization.DateTimeStyles.None, out var d) ? d : null;
-        return new Revision(parts[0], parts[1], parts[2], date, Dirty: !string.IsNullOrWhiteSpace(status));
+        return new Revision(parts[0], parts[1], parts[2], date, Dirty: !string.IsNullOrWhiteSpace(status))
+        {
+            Committer = parts.Length > 4 ? parts[4] : null,
+        };
     }
 
     private static bool InsideWorkTree(string dir)

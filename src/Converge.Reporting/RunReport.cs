@@ -37,10 +37,11 @@ public static class RunReport
     /// Writes the report as UTF-8 JSON (ending in a newline) to <paramref name="stream"/>. The agent
     /// passes <paramref name="agent"/> (source, revision transition, fallback); it is written as the
     /// <c>agent</c> member, which manual runs leave out. <paramref name="indented"/> false puts the report
-    /// on one line (the last event of <c>apply --events jsonl</c>).
+    /// on one line (the last event of <c>apply --events jsonl</c>). Members of <paramref name="extra"/>
+    /// are written after <c>manifest</c> (<c>undo</c> and <c>restore</c> runs describe themselves there).
     /// </summary>
     public static void Write(Stream stream, RunContext context, string node, RunResult result, DateTimeOffset finishedAt,
-        System.Text.Json.Nodes.JsonObject? agent = null, bool indented = true)
+        System.Text.Json.Nodes.JsonObject? agent = null, bool indented = true, System.Text.Json.Nodes.JsonObject? extra = null)
     {
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = indented, Encoder = Relaxed }))
         {
@@ -51,6 +52,7 @@ public static class RunReport
             w.WriteString("node", node);
             w.WriteString("user", context.User);
             WriteNullable(w, "sudoUser", context.SudoUser);
+            WriteWho(w, context);
             w.WriteBoolean("noop", result.Noop);
             w.WriteString("startedAt", context.StartedAt.ToString("O"));
             w.WriteString("finishedAt", finishedAt.ToString("O"));
@@ -62,6 +64,13 @@ public static class RunReport
                 w.WritePropertyName("agent");
                 agent.WriteTo(w);
             }
+            if (extra is not null)
+                foreach (var (name, value) in extra)
+                {
+                    w.WritePropertyName(name);
+                    if (value is null) w.WriteNullValue();
+                    else value.WriteTo(w);
+                }
 
             var s = result.Summary;
             w.WriteStartObject("summary");
@@ -101,6 +110,7 @@ public static class RunReport
             w.WriteString("node", node);
             w.WriteString("user", context.User);
             WriteNullable(w, "sudoUser", context.SudoUser);
+            WriteWho(w, context);
             w.WriteBoolean("noop", false);
             w.WriteString("startedAt", context.StartedAt.ToString("O"));
             w.WriteString("finishedAt", finishedAt.ToString("O"));
@@ -128,6 +138,22 @@ public static class RunReport
         stream.WriteByte((byte)'\n');
     }
 
+    /// <summary>
+    /// The <c>who</c> block: everyone with a hand in the run, in one place (the top-level <c>user</c> and
+    /// <c>sudoUser</c> stay for readers of older reports): the local user, who ran sudo, the revision's
+    /// git author and committer, and the operator who pushed the run with <c>converge ssh</c>.
+    /// </summary>
+    private static void WriteWho(Utf8JsonWriter w, RunContext context)
+    {
+        w.WriteStartObject("who");
+        w.WriteString("user", context.User);
+        WriteNullable(w, "sudoUser", context.SudoUser);
+        WriteNullable(w, "author", context.Revision?.Author);
+        WriteNullable(w, "committer", context.Revision?.Committer);
+        WriteNullable(w, "operator", context.Operator);
+        w.WriteEndObject();
+    }
+
     private static void WriteManifest(Utf8JsonWriter w, RunContext context)
     {
         w.WriteStartObject("manifest");
@@ -137,6 +163,7 @@ public static class RunReport
             w.WriteStartObject("revision");
             WriteNullable(w, "commit", rev.Commit);
             WriteNullable(w, "author", rev.Author);
+            WriteNullable(w, "committer", rev.Committer);
             WriteNullable(w, "subject", rev.Subject);
             WriteNullable(w, "date", rev.Date?.ToString("O"));
             w.WriteBoolean("dirty", rev.Dirty);
@@ -198,7 +225,44 @@ public static class RunReport
             w.WriteBoolean("refreshed", o.Refreshed);
         }
         if (o.RefreshChanges.Count > 0) WriteChanges(w, "refreshChanges", o.RefreshChanges);
+        if (o.Before is not null) WritePathState(w, "before", o.Before);
+        if (o.After is not null) WritePathState(w, "after", o.After);
         w.WriteEndObject();
+    }
+
+    private static void WritePathState(Utf8JsonWriter w, string name, PathState s)
+    {
+        w.WriteStartObject(name);
+        w.WriteString("kind", s.Kind);
+        if (s.Sha256 is not null) w.WriteString("sha256", s.Sha256);
+        if (s.Size is { } size) w.WriteNumber("size", size);
+        if (s.Mode is not null) w.WriteString("mode", s.Mode);
+        if (s.Uid is { } uid) w.WriteNumber("uid", uid);
+        if (s.Gid is { } gid) w.WriteNumber("gid", gid);
+        if (s.Owner is not null) w.WriteString("owner", s.Owner);
+        if (s.Group is not null) w.WriteString("group", s.Group);
+        if (s.Target is not null) w.WriteString("target", s.Target);
+        if (s.Sensitive) w.WriteBoolean("sensitive", true);
+        w.WriteEndObject();
+    }
+
+    /// <summary>Reads a path state written by the report (the inverse of the writer above).</summary>
+    public static PathState ReadPathState(JsonElement e)
+    {
+        string? S(string n) => e.TryGetProperty(n, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        int? I(string n) => e.TryGetProperty(n, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetInt32() : null;
+        return new PathState(S("kind") ?? "absent")
+        {
+            Sha256 = S("sha256"),
+            Size = e.TryGetProperty("size", out var size) && size.ValueKind == JsonValueKind.Number ? size.GetInt64() : null,
+            Mode = S("mode"),
+            Uid = I("uid"),
+            Gid = I("gid"),
+            Owner = S("owner"),
+            Group = S("group"),
+            Target = S("target"),
+            Sensitive = e.TryGetProperty("sensitive", out var sens) && sens.ValueKind == JsonValueKind.True,
+        };
     }
 
     private static void WriteChanges(Utf8JsonWriter w, string name, IReadOnlyList<Change> changes)

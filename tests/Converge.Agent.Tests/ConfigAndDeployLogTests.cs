@@ -74,6 +74,29 @@ public class ConfigAndDeployLogTests
     }
 
     [Fact]
+    public void Load_NotifyBlock_ParsedWithTheSharedReader_ErrorsWithPositionsAndNoExcerpt()
+    {
+        using var dir = new TempDir();
+        var good = dir.Write("good.yaml", "source: /srv/manifests\nnotify:\n  deadline: 3s\n  webhooks:\n    - url: https://hooks.example.com/T0/tok3n\n      format: slack\n  graphite:\n    host: 127.0.0.1\n");
+        var bag = new DiagnosticBag();
+        var notify = AgentConfigFile.Load(good, bag)!.Notify.ShouldNotBeNull();
+        bag.Count.ShouldBe(0);
+        notify.Deadline.ShouldBe(TimeSpan.FromSeconds(3));
+        notify.Webhooks.Single().Format.ShouldBe(Converge.Notify.WebhookFormat.Slack);
+        notify.Graphite!.Host.ShouldBe("127.0.0.1");
+
+        var bad = dir.Write("bad.yaml", "source: /srv/manifests\nnotify:\n  webhooks:\n    - url: \"ftp://hooks.example.com/tok3n\"\n      on: [sometimes]\n");
+        var errors = new DiagnosticBag();
+        AgentConfigFile.Load(bad, errors).ShouldBeNull();
+        errors.Sorted().Select(d => d.ToString()).ShouldBe(
+        [
+            $"{bad}:4:12: error CVG5011: notify.webhooks[1].url must be an absolute http:// or https:// URL (the value is not shown: it may hold a token)",
+            $"{bad}:5:12: error CVG5011: notify.webhooks[1].on: each entry must be changes or failures; got 'sometimes'",
+        ]);
+        errors.Sorted().ShouldAllBe(d => d.HideExcerpt);
+    }
+
+    [Fact]
     public void Load_MissingFile_SaysSo()
     {
         var bag = new DiagnosticBag();

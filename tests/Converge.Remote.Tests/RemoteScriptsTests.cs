@@ -23,7 +23,7 @@ public class RemoteScriptsTests
         (await p.StandardOutput.ReadToEndAsync()).ShouldBe(nasty);
     }
 
-    /// <summary>The scripts hosts run, pinned: quoting, sudo-free paths, cleanup and the apply argv.</summary>
+    /// <summary>The scripts hosts run, pinned: quoting, sudo-free paths, cleanup and the apply argv (with the quoted operator).</summary>
     [Fact]
     public void Scripts_NoopWithTagsAndNode_MatchGolden()
     {
@@ -37,12 +37,13 @@ public class RemoteScriptsTests
             Clean = true,
             ReportDir = "/tmp/reports",
             RunId = "run",
+            Operator = "o'brien@laptop",
         };
         var host = new InventoryHost("web-01", "10.0.0.5", 22, "deploy", null, true, [], new JsonObject()) { Node = "web'01" };
         var text = string.Join("\n\n", [
             "probe: " + RemoteScripts.Probe("/var/cache/converge/bin"),
             "upload: " + RemoteScripts.Upload("/var/cache/converge/bin", "converge-abc"),
-            "apply: " + RemoteScripts.Apply("/var/cache/converge/bin", "converge-abc", options, host)]) + "\n";
+            "apply: " + RemoteScripts.Apply("/var/cache/converge/bin", "converge-abc", options, host, bundleLength: 20480)]) + "\n";
         Golden.Verify("scripts.txt", text);
     }
 
@@ -57,9 +58,18 @@ public class RemoteScriptsTests
             new(H("db-01"), HostStatus.Failed, TimeSpan.FromSeconds(2.31)) { Failed = 1, Message = "1 resource failed" },
             new(H("web-03"), HostStatus.Unreachable, TimeSpan.FromSeconds(5)) { Message = "root@web-03:22: cannot connect: no answer within 5 s" },
             new(H("web-04"), HostStatus.NotStarted, TimeSpan.Zero) { Message = "interrupted" },
+            new(H("web-05"), HostStatus.Interrupted, TimeSpan.FromSeconds(3.04))
+            {
+                Changed = 1, Message = "Ctrl-C: the running resource finished, 4 skipped",
+                Timings = new HostTimings
+                {
+                    Connect = TimeSpan.FromSeconds(0.337), Probe = TimeSpan.FromSeconds(0.1), Upload = TimeSpan.FromSeconds(1.308),
+                    Run = TimeSpan.FromSeconds(2.453), Remote = TimeSpan.FromSeconds(2.029),
+                },
+            },
         };
         var w = new StringWriter();
-        FleetView.WriteTable(w, results);
+        FleetView.WriteTable(w, results, timings: true);
         Golden.Verify("table.txt", w.ToString());
     }
 }

@@ -41,7 +41,13 @@ public class RenderingTests
         var result = new RunResult(outcomes, noop, false, TimeSpan.FromMilliseconds(213));
         var started = new DateTimeOffset(2026, 11, 27, 3, 0, 0, TimeSpan.Zero);
         var context = new RunContext("20261127T030000Z-abcdef", "web-01", "root", "alice", "/srv/manifests",
-            new Revision("3f2a1c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b", "Alice <alice@example.com>", "raise worker count", started, false), started);
+            new Revision("3f2a1c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b", "Alice <alice@example.com>", "raise worker count", started, false)
+            {
+                Committer = "Bob <bob@example.com>",
+            }, started)
+        {
+            Operator = "carol@laptop",
+        };
         return (result, context, outcomes.Select(o => o.Id).ToList());
     }
 

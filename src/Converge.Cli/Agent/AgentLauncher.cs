@@ -87,6 +87,7 @@ public static class AgentLauncher
             KeepAge = f.KeepDays is { } days ? TimeSpan.FromDays(days) : config.KeepAge ?? defaults.KeepAge,
             StateDir = Path.GetFullPath(effective.EffectiveStateDir),
             LockPath = effective.LockPath,
+            Notify = config.Notify ?? Converge.Notify.NotifyConfig.Empty,
         };
         // The manifests come from the fetched revision: a path that leaves it would converge whatever is on the host there.
         if (Path.IsPathRooted(options.Path) || options.Path.Split('/').Contains(".."))

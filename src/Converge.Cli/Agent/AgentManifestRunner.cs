@@ -30,9 +30,23 @@ public sealed class AgentManifestRunner(Settings settings, Serilog.ILogger log) 
         var stateDir = settings.EffectiveStateDir;
         // --noop reads the journal (to show refreshes still owed) but the engine never writes it in a noop run.
         var journal = RefreshJournal.Open(Path.Combine(stateDir, "refresh-journal.json"));
-        var context = new ProviderContext(new LocalSystem(), new FileBucket(Path.Combine(stateDir, "bucket")), run.ManagedPaths);
+        var context = new ProviderContext(new LocalSystem(), new FileBucket(Path.Combine(stateDir, "bucket")) { RunId = runId }, run.ManagedPaths);
         var engine = new RunEngine(context, journal, new Redactor(run.Catalog.SecretValues));
-        return await engine.RunAsync(run, new RunOptions { Noop = noop, RunId = runId }, new Observer(observe), ct);
+        var outcome = await engine.RunAsync(run, new RunOptions { Noop = noop, RunId = runId }, new Observer(observe), ct);
+        // The agent holds the run lock here, as apply does when it prunes. A prune that fails costs
+        // only disk space until the next run, so it never fails the run.
+        if (!noop)
+        {
+            try
+            {
+                Undo.ResourceRun.PruneBucket(stateDir, DateTimeOffset.UtcNow);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                log.Warning("Could not prune the bucket in {StateDir}: {Message}", stateDir, e.Message);
+            }
+        }
+        return outcome;
     }
 
     private sealed class Observer(Action<ResourceOutcome> observe) : IRunObserver

@@ -28,6 +28,8 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
         var tags = reviewed?.Plan.Tags ?? apply.Tags;
         if (ReadVarsFile(apply.VarsFile) is not { } extraVars)
             return ExitCodes.ManifestError;
+        if (ApplyNotifications.LoadConfig(apply.ConfigFile) is not { } notify)
+            return ExitCodes.Usage;
         var pipeline = new ManifestPipeline(settings, log) { ExtraVars = extraVars };
         if (pipeline.LoadValid(path) is not { Run: { } run } loaded)
             return ExitCodes.ManifestError;
@@ -75,7 +77,7 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
         {
             var (user, sudoUser) = RunContext.CurrentUser();
             var context = new RunContext(RunContext.NewRunId(started), Environment.MachineName, user, sudoUser,
-                Path.GetFullPath(path), RevisionProbe.Probe(path), started) { Plan = reviewed?.Reference };
+                Path.GetFullPath(path), RevisionProbe.Probe(path), started) { Operator = apply.Operator, Plan = reviewed?.Reference };
             PlanRecorder? recorder = null;
             if (apply.PlanOut is not null || reviewed is not null)
             {
@@ -95,7 +97,7 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
                 ? RefreshJournal.Open(Path.Combine(stateDir, "refresh-journal.json"))
                 : RefreshJournal.InMemory();
             var system = new LocalSystem();
-            var providerContext = new ProviderContext(system, new FileBucket(Path.Combine(stateDir, "bucket")), run.ManagedPaths);
+            var providerContext = new ProviderContext(system, new FileBucket(Path.Combine(stateDir, "bucket")) { RunId = context.RunId }, run.ManagedPaths);
             var order = run.Graph.Order.Where(id => selection is null || selection.Contains(id)).ToList();
 
             var human = !apply.Json && !apply.EventsJsonl;
@@ -163,14 +165,19 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
                 result.Outcomes.Count, result.Duration.TotalMilliseconds, GC.GetTotalAllocatedBytes() / 1048576.0);
             void WriteReport(Stream stream) => RunReport.Write(stream, context, loaded.Node, result, finished);
             string? reportPath = null;
+            var previousRevision = ApplyNotifications.PreviousRevision(notify, stateDir, stateWritable);
             try
             {
                 if (stateWritable) reportPath = new ReportStore(stateDir).Save(context, WriteReport, result, finished);
+                // After the report, so this run counts among the newest runs whose backups are kept.
+                if (stateWritable && !apply.Noop) Undo.ResourceRun.PruneBucket(stateDir, finished);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 log.Error("Could not write the run report to {StateDir}: {Message}", stateDir, e.Message);
             }
+            // In the background while the report is printed; waited for (within its deadline) before returning.
+            var notifications = ApplyNotifications.Start(notify, context, loaded.Node, result, finished, previousRevision, log);
 
             if (apply.EventsJsonl)
             {
@@ -196,6 +203,7 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
             log.Debug("Memory: working set {PeakMb:0} MB, GC heap {HeapMb:0} MB, allocated {AllocatedMb:0} MB, collections {Gen0}/{Gen1}/{Gen2}, GC pauses {PauseMs:0} ms",
                 Environment.WorkingSet / 1048576.0, gc.HeapSizeBytes / 1048576.0, GC.GetTotalAllocatedBytes() / 1048576.0,
                 GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration().TotalMilliseconds);
+            await notifications.WaitAsync();
             return result.ExitCode;
         }
     }

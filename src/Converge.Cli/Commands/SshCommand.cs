@@ -32,7 +32,7 @@ public sealed class SshCommand
     public readonly Option<bool> Become = new("--become") { Description = "Run converge through 'sudo -n' on hosts that do not say otherwise" };
     public readonly Option<string?> KnownHostsFile = new("--known-hosts") { Description = "known_hosts file to check host keys against (default ~/.ssh/known_hosts)", HelpName = "FILE" };
     public readonly Option<bool> AcceptNew = new("--accept-new") { Description = "Record the key of a host not yet in known_hosts instead of refusing it (a changed key is always refused)" };
-    public readonly Option<string> PassphraseEnv = new("--passphrase-env") { Description = "Environment variable holding the passphrase of encrypted key files", HelpName = "VAR", DefaultValueFactory = _ => "CONVERGE_SSH_PASSPHRASE" };
+    public readonly Option<string> PassphraseEnv = new("--passphrase-env") { Description = "Environment variable holding the passphrase of encrypted key files (unset: asked on the terminal, once per key file)", HelpName = "VAR", DefaultValueFactory = _ => "CONVERGE_SSH_PASSPHRASE" };
     public readonly Option<double> ConnectTimeout = new("--connect-timeout") { Description = "Seconds to wait for a host to answer", HelpName = "SECONDS", DefaultValueFactory = _ => 10 };
     public readonly Option<double> KeepAlive = new("--keepalive") { Description = "Seconds between SSH keep-alive messages (0: none)", HelpName = "SECONDS", DefaultValueFactory = _ => 15 };
     public readonly Option<string?> PayloadDir = new("--payload-dir") { Description = "Directory of converge builds to ship: converge-linux-x64, converge-linux-arm64 (env CONVERGE_PAYLOAD_DIR)", HelpName = "DIR" };
@@ -142,6 +142,35 @@ public sealed class SshCommand
             return ExitCodes.Usage;
         }
         var passphraseVar = p.GetValue(PassphraseEnv)!;
+        var defaultIdentities = new[] { "id_ed25519", "id_ecdsa", "id_rsa" }
+            .Select(f => Path.Combine(home, ".ssh", f)).Where(File.Exists).ToList();
+        // Every key file the selected hosts use, read once now: a passphrase is asked once per file, before
+        // the live progress starts, and only when there is a terminal and the variable is not set.
+        var passphrase = NonEmpty(Environment.GetEnvironmentVariable(passphraseVar));
+        var keyFiles = selected.SelectMany(h => h.IdentityFile is { } f ? [f] : defaultIdentities);
+        Func<string, int, string?>? prompt = passphrase is null && TerminalPrompt.Available()
+            ? (file, attempt) => TerminalPrompt.AskSecret(
+                (attempt > 1 ? "Wrong passphrase, try again. " : "") + $"Enter passphrase for key '{file}': ", ct)
+            : null;
+        // ssh-agent (SSH_AUTH_SOCK): its keys are offered to hosts without an identity of their own, and a
+        // key file it holds is signed with there (no passphrase). One that cannot be reached is only a warning.
+        var agent = SshAgent.FromEnvironment();
+        IReadOnlyList<SshAgent.Identity>? agentKeys = null;
+        if (agent is not null)
+        {
+            try { agentKeys = agent.ListIdentities(); }
+            catch (IOException e)
+            {
+                Console.Error.WriteLine($"converge: warning: not using ssh-agent: {e.Message}");
+                agent = null;
+            }
+        }
+        var keys = KeyRing.Load(keyFiles, passphrase, passphraseVar, prompt, agent, agentKeys);
+        if (keys is null)
+        {
+            Console.Error.WriteLine("converge: interrupted while asking for a key's passphrase; no host was contacted");
+            return ExitCodes.Failures;
+        }
         var started = DateTimeOffset.UtcNow;
         var stateHome = Environment.GetEnvironmentVariable("XDG_STATE_HOME") is { Length: > 0 } xdg ? xdg : Path.Combine(home, ".local", "state");
         var options = new RemoteRunOptions
@@ -150,9 +179,8 @@ public sealed class SshCommand
             {
                 KnownHosts = known,
                 AcceptNew = p.GetValue(AcceptNew),
-                Passphrase = Environment.GetEnvironmentVariable(passphraseVar),
-                DefaultIdentityFiles = new[] { "id_ed25519", "id_ecdsa", "id_rsa" }
-                    .Select(f => Path.Combine(home, ".ssh", f)).Where(File.Exists).ToList(),
+                Keys = keys,
+                DefaultIdentityFiles = defaultIdentities,
                 ConnectTimeout = TimeSpan.FromSeconds(p.GetValue(ConnectTimeout)),
                 KeepAlive = p.GetValue(KeepAlive) > 0 ? TimeSpan.FromSeconds(p.GetValue(KeepAlive)) : Timeout.InfiniteTimeSpan,
             },
@@ -164,26 +192,39 @@ public sealed class SshCommand
             RemoteCacheDir = p.GetValue(RemoteCacheDir),
             ReportDir = p.GetValue(ReportDir) ?? Path.Combine(stateHome, "converge", "ssh"),
             RunId = RunContext.NewRunId(started),
+            Operator = Operator(),
         };
 
         var live = !Console.IsErrorRedirected && settings.Color;
         var view = new FleetView(Console.Error, live);
         var run = new RemoteRun(options);
         using var interrupted = ct.Register(() => Console.Error.WriteLine(
-            "converge: interrupted: no more hosts will start; hosts already running finish their run"));
-        // Started hosts get no token: a run that has begun on a host is allowed to finish and report.
+            "converge: interrupted: no more hosts will start; running hosts finish their current resource, skip the rest and report (Ctrl-C again: stop waiting)"));
+        // Running hosts get the token as an interrupt, not a cancellation: their remote converge is told
+        // to stop as a local one is, and its report is waited for.
         var (results, stopped) = await new FleetRunner(new FleetOptions { Parallel = p.GetValue(Parallel), Batch = p.GetValue(Batch), MaxFail = maxFail })
-            .RunAsync(selected, h => run.RunAsync(h, view.Update, CancellationToken.None), ct);
+            .RunAsync(selected, h => run.RunAsync(h, view.Update, ct), ct);
         view.Finish();
 
         Console.Out.WriteLine();
         FleetView.WriteDetails(Console.Out, results, diffs: options.Noop || p.GetValue(Diff));
         if (results.Any(r => r.Report is not null)) Console.Out.WriteLine();
-        FleetView.WriteTable(Console.Out, results);
+        FleetView.WriteTable(Console.Out, results, timings: settings.Verbosity > 0);
         if (stopped is not null) Console.Out.WriteLine($"stopped: {stopped}");
         Console.Out.WriteLine($"reports: {Path.Combine(options.ReportDir, options.RunId)}");
         return FleetRunner.ExitCode(results);
     }
 
     private static string? NonEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
+
+    /// <summary>
+    /// The operator as each host's report names them: the person (SUDO_USER when run through sudo) at
+    /// this machine, or <c>CONVERGE_OPERATOR</c> when set (a CI job naming whoever triggered it).
+    /// </summary>
+    private static string Operator()
+    {
+        if (NonEmpty(Environment.GetEnvironmentVariable("CONVERGE_OPERATOR")) is { } set) return set;
+        var (user, sudoUser) = RunContext.CurrentUser();
+        return $"{sudoUser ?? user}@{Environment.MachineName}";
+    }
 }

@@ -12,8 +12,15 @@ namespace Converge.Providers.Directory;
 /// a missing parent fails the resource ("manage it or create it") instead of silently creating
 /// directories nobody declared, with modes nobody chose.
 /// </summary>
-public sealed class DirectoryProvider : ResourceProvider<DirectorySpec, DirectoryActual>
+public sealed class DirectoryProvider : ResourceProvider<DirectorySpec, DirectoryActual>, IPathResource
 {
+    /// <inheritdoc />
+    public string PathOf(ResourceSpec spec) => ((DirectorySpec)spec).Path;
+
+    /// <inheritdoc />
+    /// <remarks>A directory has no content of its own; a file it replaces or purges is sensitive only with <c>sensitive: true</c>.</remarks>
+    public bool ContentIsSensitive(ResourceSpec spec) => spec.Sensitive;
+
     private static readonly IReadOnlyList<KeyValuePair<string, DirectoryEnsure>> EnsureChoices =
     [
         new("directory", DirectoryEnsure.Directory),
@@ -156,7 +163,7 @@ public sealed class DirectoryProvider : ResourceProvider<DirectorySpec, Director
         foreach (var change in changes.Where(c => c.Property == "purge"))
         {
             ct.ThrowIfCancellationRequested();
-            RemoveEntry(change.From!, system, context.Bucket);
+            RemoveEntry(change.From!, system, context.Bucket, spec.Sensitive);
         }
         return ValueTask.CompletedTask;
     }
@@ -169,24 +176,24 @@ public sealed class DirectoryProvider : ResourceProvider<DirectorySpec, Director
         if (actual.Kind is { } blocking)
         {
             if (!spec.Force) throw ProviderException.NotADirectory(spec.Path, blocking);
-            if (blocking == FileKind.File) bucket.Store(system.ReadAllBytes(spec.Path));
+            if (blocking == FileKind.File) bucket.Store(system.ReadAllBytes(spec.Path), spec.Path, spec.Sensitive);
             system.DeleteFile(spec.Path);
         }
         system.CreateDirectory(spec.Path, Ownership.Resolve(spec.Ownership, system.Users));
     }
 
-    private static void RemoveEntry(string path, ISystem system, IBucket bucket)
+    private static void RemoveEntry(string path, ISystem system, IBucket bucket, bool sensitive)
     {
         switch (system.Stat(path)?.Kind)
         {
             case null:
                 return;
             case FileKind.Directory:
-                BackupTree(path, system, bucket);
+                BackupTree(path, system, bucket, sensitive);
                 system.DeleteDirectory(path, recursive: true);
                 return;
             case FileKind.File:
-                bucket.Store(system.ReadAllBytes(path));
+                bucket.Store(system.ReadAllBytes(path), path, sensitive);
                 system.DeleteFile(path);
                 return;
             default:
@@ -196,15 +203,15 @@ public sealed class DirectoryProvider : ResourceProvider<DirectorySpec, Director
     }
 
     // Purge must never lose content without a copy, including files deep inside a purged subdirectory.
-    private static void BackupTree(string directory, ISystem system, IBucket bucket)
+    private static void BackupTree(string directory, ISystem system, IBucket bucket, bool sensitive)
     {
         foreach (var name in system.ListDirectory(directory))
         {
             var path = directory + "/" + name;
             switch (system.Stat(path)?.Kind)
             {
-                case FileKind.File: bucket.Store(system.ReadAllBytes(path)); break;
-                case FileKind.Directory: BackupTree(path, system, bucket); break;
+                case FileKind.File: bucket.Store(system.ReadAllBytes(path), path, sensitive); break;
+                case FileKind.Directory: BackupTree(path, system, bucket, sensitive); break;
             }
         }
     }

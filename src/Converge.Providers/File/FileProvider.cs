@@ -14,8 +14,16 @@ namespace Converge.Providers.File;
 /// first by a <c>validate</c> command on a temp copy, and the old content is backed up to the bucket.
 /// A directory or special file standing at the path is never replaced (there is no force for files).
 /// </summary>
-public sealed class FileProvider : ResourceProvider<FileSpec, FileActual>
+public sealed class FileProvider : ResourceProvider<FileSpec, FileActual>, IPathResource
 {
+    /// <inheritdoc />
+    public string PathOf(ResourceSpec spec) => ((FileSpec)spec).Path;
+
+    /// <inheritdoc />
+    public bool ContentIsSensitive(ResourceSpec spec) => IsContentSensitive((FileSpec)spec);
+
+    private static bool IsContentSensitive(FileSpec spec) => spec.IsSensitive("content") || spec.IsSensitive("source");
+
     private static readonly IReadOnlyList<KeyValuePair<string, FileEnsure>> EnsureChoices =
     [
         new("file", FileEnsure.File),
@@ -165,7 +173,7 @@ public sealed class FileProvider : ResourceProvider<FileSpec, FileActual>
         if (spec.Validate is { } validate)
             await ValidateAsync(spec, validate, bytes, attributes, system, ct).ConfigureAwait(false);
         if (actual.Kind == FileKind.File && spec.Backup && actual.Content is { } old)
-            StoreBackup(spec.Path, old, system, context.Bucket);
+            StoreBackup(spec, old, system, context.Bucket);
         system.WriteFileAtomic(spec.Path, bytes, attributes);
     }
 
@@ -190,7 +198,7 @@ public sealed class FileProvider : ResourceProvider<FileSpec, FileActual>
             case FileKind.Directory or FileKind.Other:
                 throw ProviderException.NotAFile(spec.Path, actual.Kind.Value);
             case FileKind.File when spec.Backup && actual.Content is { } old:
-                StoreBackup(spec.Path, old, system, bucket);
+                StoreBackup(spec, old, system, bucket);
                 break;
         }
         system.DeleteFile(spec.Path);
@@ -200,11 +208,11 @@ public sealed class FileProvider : ResourceProvider<FileSpec, FileActual>
     /// Stores the bytes on disk now, refusing when they are not what Read saw: the plan promised a
     /// backup under that hash, and a backup of anything else would not be the content replaced.
     /// </summary>
-    private static void StoreBackup(string path, byte[] readContent, ISystem system, IBucket bucket)
+    private static void StoreBackup(FileSpec spec, byte[] readContent, ISystem system, IBucket bucket)
     {
-        var now = system.ReadAllBytes(path);
-        if (!now.AsSpan().SequenceEqual(readContent)) throw ProviderException.ChangedSinceRead(path);
-        bucket.Store(now);
+        var now = system.ReadAllBytes(spec.Path);
+        if (!now.AsSpan().SequenceEqual(readContent)) throw ProviderException.ChangedSinceRead(spec.Path);
+        bucket.Store(now, spec.Path, IsContentSensitive(spec));
     }
 
     private static async Task ValidateAsync(FileSpec spec, ValidateCommand validate, byte[] bytes, FileAttributes attributes, ISystem system, CancellationToken ct)

@@ -158,7 +158,7 @@ public sealed class LineProvider : ResourceProvider<LineSpec, LineActual>
         {
             if (now?.Kind != FileKind.File || !system.ReadAllBytes(spec.Path).AsSpan().SequenceEqual(old))
                 throw ProviderException.ChangedSinceRead(spec.Path);
-            if (spec.Backup) context.Bucket.Store(old);
+            if (spec.Backup) context.Bucket.Store(old, spec.Path, spec.Sensitive || spec.SensitiveProperties.Count > 0);
         }
         else
         {

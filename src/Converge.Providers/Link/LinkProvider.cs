@@ -11,8 +11,14 @@ namespace Converge.Providers.Link;
 /// (temp link + rename). Something else standing at the path is replaced only with <c>force: true</c>: a
 /// regular file is backed up first, a directory is removed with everything in it.
 /// </summary>
-public sealed class LinkProvider : ResourceProvider<LinkSpec, LinkActual>
+public sealed class LinkProvider : ResourceProvider<LinkSpec, LinkActual>, IPathResource
 {
+    /// <inheritdoc />
+    public string PathOf(ResourceSpec spec) => ((LinkSpec)spec).Path;
+
+    /// <inheritdoc />
+    public bool ContentIsSensitive(ResourceSpec spec) => spec.Sensitive;
+
     private static readonly IReadOnlyList<KeyValuePair<string, LinkEnsure>> EnsureChoices =
     [
         new("link", LinkEnsure.Link),
@@ -125,7 +131,7 @@ public sealed class LinkProvider : ResourceProvider<LinkSpec, LinkActual>
                 system.DeleteDirectory(spec.Path, recursive: true);
                 break;
             case FileKind.File:
-                context.Bucket.Store(system.ReadAllBytes(spec.Path));
+                context.Bucket.Store(system.ReadAllBytes(spec.Path), spec.Path, spec.Sensitive);
                 break; // the rename below replaces the file atomically
         }
         system.CreateSymlink(spec.Path, spec.Target!);
