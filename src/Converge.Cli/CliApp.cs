@@ -92,6 +92,7 @@ public static class CliApp
         foreach (var command in HistoryCommands.Build(o)) root.Subcommands.Add(command);
         root.Subcommands.Add(AgentCommand.Build(o));
         root.Subcommands.Add(new SshCommand().Build(o));
+        root.Subcommands.Add(PlanCommand.Build(o));
 
         return root;
     }

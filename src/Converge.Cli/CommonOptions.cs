@@ -32,6 +32,18 @@ public sealed record ApplySettings(bool Noop, IReadOnlyList<string> Tags, bool J
     /// <summary>True with <c>--events jsonl</c>: one JSON line per event on stdout instead of the human view.</summary>
     public bool EventsJsonl { get; init; }
 
+    /// <summary><c>--out FILE</c> (with --noop): save the plan for review (docs/plans.md).</summary>
+    public string? PlanOut { get; init; }
+
+    /// <summary><c>--plan FILE</c>: apply only this reviewed plan, refusing on any drift.</summary>
+    public string? PlanIn { get; init; }
+
+    /// <summary><c>--max-age</c> (with --plan): refuse a plan older than this; null: any age.</summary>
+    public TimeSpan? PlanMaxAge { get; init; }
+
+    /// <summary>The raw <c>--max-age</c> text when it did not parse (a usage error).</summary>
+    public string? PlanMaxAgeInvalid { get; init; }
+
     /// <summary><c>--config FILE</c> or <c>$CONVERGE_CONFIG</c>: the converge.yaml to read (null: /etc/converge/converge.yaml if it exists).</summary>
     public string? ConfigFile { get; init; }
 
@@ -104,6 +116,24 @@ public sealed class CommonOptions
         HelpName = "FORMAT",
     };
 
+    public readonly Option<string?> PlanOut = new("--out")
+    {
+        Description = "With --noop: save the plan as JSON to FILE for review, to be applied later with 'apply --plan FILE' (docs/plans.md)",
+        HelpName = "FILE",
+    };
+
+    public readonly Option<string?> PlanIn = new("--plan")
+    {
+        Description = "Apply exactly this reviewed plan (from --noop --out); refuse, changing nothing, if the host or the manifests changed since",
+        HelpName = "FILE",
+    };
+
+    public readonly Option<string?> PlanMaxAge = new("--max-age")
+    {
+        Description = "With --plan: refuse a plan older than this (30s, 15m, 2h, 1d)",
+        HelpName = "AGE",
+    };
+
     public readonly Option<string?> Config = new("--config")
     {
         Description = "The converge config file with notify settings (default /etc/converge/converge.yaml when it exists; env CONVERGE_CONFIG)",
@@ -124,7 +154,7 @@ public sealed class CommonOptions
 
     public IEnumerable<Option> Global => [StateDir, Node, FactsDir, Verbose, Quiet, Color];
 
-    public IEnumerable<Option> ApplyOnly => [Noop, Tags, Json, LockTimeout, VarsFile, Events, .. NotifyOptions];
+    public IEnumerable<Option> ApplyOnly => [Noop, Tags, Json, LockTimeout, VarsFile, Events, PlanOut, PlanIn, PlanMaxAge, .. NotifyOptions];
 
     /// <summary>The options of notifications and "who" (docs/notifications.md).</summary>
     public IEnumerable<Option> NotifyOptions => [Config, Operator];
@@ -171,9 +201,33 @@ public sealed class CommonOptions
     {
         VarsFile = NonEmpty(p.GetValue(VarsFile)),
         EventsJsonl = p.GetValue(Events) == "jsonl",
+        PlanOut = NonEmpty(p.GetValue(PlanOut)),
+        PlanIn = NonEmpty(p.GetValue(PlanIn)),
+        PlanMaxAge = ParseAge(p.GetValue(PlanMaxAge)),
+        PlanMaxAgeInvalid = NonEmpty(p.GetValue(PlanMaxAge)) is { } age && ParseAge(age) is null ? age : null,
         ConfigFile = ReadConfigFile(p),
         Operator = NonEmpty(p.GetValue(Operator)) ?? NonEmpty(Environment.GetEnvironmentVariable("CONVERGE_OPERATOR")),
     };
+
+    /// <summary>A positive age: <c>90</c> (seconds), <c>90s</c>, <c>15m</c>, <c>2h</c>, <c>1d</c>; null when absent or invalid.</summary>
+    public static TimeSpan? ParseAge(string? text)
+    {
+        if (NonEmpty(text) is not { } t) return null;
+        t = t.Trim();
+        var unit = char.IsAsciiLetter(t[^1]) ? t[^1] : 's';
+        var digits = char.IsAsciiLetter(t[^1]) ? t[..^1] : t;
+        if (digits.Length is 0 or > 9 || !digits.All(char.IsAsciiDigit)) return null;
+        var n = int.Parse(digits, System.Globalization.CultureInfo.InvariantCulture);
+        if (n <= 0) return null;
+        return unit switch
+        {
+            's' => TimeSpan.FromSeconds(n),
+            'm' => TimeSpan.FromMinutes(n),
+            'h' => TimeSpan.FromHours(n),
+            'd' => TimeSpan.FromDays(n),
+            _ => null,
+        };
+    }
 
     /// <summary><c>--config</c>, else <c>$CONVERGE_CONFIG</c>, else null (the default file, when it exists).</summary>
     public string? ReadConfigFile(ParseResult p)

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Converge.Compiler.Catalog;
+using Converge.Engine.Plans;
 using Converge.Graph;
 using Converge.Providers.Contract;
 
@@ -21,6 +22,12 @@ public sealed record RunOptions
     /// other providers run one at a time.
     /// </summary>
     public int MaxConcurrency { get; init; } = 64;
+
+    /// <summary>
+    /// Sees each resource after its read and diff, before its apply, and may fail it instead (reviewed
+    /// plans: docs/plans.md). Null: every resource goes on.
+    /// </summary>
+    public IResourceGate? Gate { get; init; }
 }
 
 /// <summary>Live events of a run. Called from several threads; outcomes arrive in completion order.</summary>
@@ -168,6 +175,13 @@ public sealed class RunEngine(ProviderContext context, RefreshJournal journal, R
             // A resource whose changes do what the refresh would needs no separate refresh (a started service
             // is not restarted); otherwise the refresh follows the changes (an enabled service is restarted).
             var refreshDue = wantsRefresh && !provider.ChangesCoverRefresh(spec, changes);
+
+            if (options.Gate is { } resourceGate)
+            {
+                var shown = redactor.Redact(spec, changes);
+                if (resourceGate.Check(new ReadResource(id, prepared, actual, changes, shown, refreshDue, pendingUpstream.ContainsKey(id))) is { } refusal)
+                    return Done(OutcomeStatus.Failed, changes, refusal) with { RefreshedBy = refreshSources };
+            }
 
             if (noop)
             {

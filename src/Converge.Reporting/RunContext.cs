@@ -19,6 +19,9 @@ public sealed record RunContext(
     Revision? Revision,
     DateTimeOffset StartedAt)
 {
+    /// <summary>The reviewed plan this run applied (<c>apply --plan</c>); null for any other run.</summary>
+    public Plans.PlanReference? Plan { get; init; }
+
     /// <summary>
     /// Who pushed this run from another machine (<c>converge ssh</c> passes <c>--operator user@machine</c>);
     /// null for runs started on the host itself.

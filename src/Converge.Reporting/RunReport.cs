@@ -58,6 +58,7 @@ public static class RunReport
             w.WriteString("finishedAt", finishedAt.ToString("O"));
             w.WriteNumber("durationMs", Math.Round(result.Duration.TotalMilliseconds, 1));
             WriteManifest(w, context);
+            WritePlan(w, context);
             if (agent is not null)
             {
                 w.WritePropertyName("agent");
@@ -115,6 +116,7 @@ public static class RunReport
             w.WriteString("finishedAt", finishedAt.ToString("O"));
             w.WriteNumber("durationMs", Math.Round((finishedAt - context.StartedAt).TotalMilliseconds, 1));
             WriteManifest(w, context);
+            WritePlan(w, context);
             if (agent is not null)
             {
                 w.WritePropertyName("agent");
@@ -168,6 +170,17 @@ public static class RunReport
             w.WriteEndObject();
         }
         else w.WriteNull("revision");
+        w.WriteEndObject();
+    }
+
+    /// <summary>The reviewed plan an <c>apply --plan</c> applied or refused (docs/plans.md); nothing for other runs.</summary>
+    private static void WritePlan(Utf8JsonWriter w, RunContext context)
+    {
+        if (context.Plan is not { } plan) return;
+        w.WriteStartObject("plan");
+        w.WriteString("id", plan.Id);
+        w.WriteString("digest", plan.Digest);
+        w.WriteString("path", plan.Path);
         w.WriteEndObject();
     }
 

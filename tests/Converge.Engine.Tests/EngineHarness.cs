@@ -36,7 +36,7 @@ internal sealed class EngineHarness : IDisposable
         return this;
     }
 
-    public async Task<RunResult> RunAsync(bool noop = false, CancellationToken ct = default, IRunObserver? observer = null)
+    public async Task<RunResult> RunAsync(bool noop = false, CancellationToken ct = default, IRunObserver? observer = null, Plans.IResourceGate? gate = null)
     {
         var bag = new DiagnosticBag();
         var catalog = new ResourceCatalog("node", _resources, [], Secrets);
@@ -44,7 +44,7 @@ internal sealed class EngineHarness : IDisposable
         bag.Sorted().ShouldBeEmpty();
         var context = new ProviderContext(new LocalSystem(), new FileBucket(Path.Combine(_dir, "bucket")), run!.ManagedPaths);
         var engine = new RunEngine(context, RefreshJournal.Open(JournalPath), new Redactor(Secrets));
-        return await engine.RunAsync(run, new RunOptions { Noop = noop, RunId = "test" }, observer ?? new Collecting(), ct);
+        return await engine.RunAsync(run, new RunOptions { Noop = noop, RunId = "test", Gate = gate }, observer ?? new Collecting(), ct);
     }
 
     public string Status(RunResult r, string title) => RunReportStatus(r.Outcomes.Single(o => o.Id.Title == title).Status);

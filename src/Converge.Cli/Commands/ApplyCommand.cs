@@ -1,7 +1,9 @@
 using Converge.Engine;
+using Converge.Engine.Plans;
 using Converge.Machine;
 using Converge.Providers.Contract;
 using Converge.Reporting;
+using Converge.Reporting.Plans;
 
 namespace Converge.Cli.Commands;
 
@@ -15,6 +17,15 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
     {
         var log = Logging.Create(settings);
         var started = DateTimeOffset.UtcNow; // reports are in UTC: hosts in many time zones read the same way
+        if (ApplyPlan.UsageError(apply) is { } usage)
+        {
+            Console.Error.WriteLine($"converge: {usage}");
+            return ExitCodes.Usage;
+        }
+        (PlanDocument Plan, PlanReference Reference)? reviewed = null;
+        if (apply.PlanIn is { } planPath && (reviewed = ApplyPlan.Read(planPath, apply.PlanMaxAge, started)) is null)
+            return ExitCodes.ManifestError;
+        var tags = reviewed?.Plan.Tags ?? apply.Tags;
         if (ReadVarsFile(apply.VarsFile) is not { } extraVars)
             return ExitCodes.ManifestError;
         if (ApplyNotifications.LoadConfig(apply.ConfigFile) is not { } notify)
@@ -24,11 +35,11 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
             return ExitCodes.ManifestError;
 
         IReadOnlySet<Compiler.Catalog.ResourceId>? selection = null;
-        if (apply.Tags.Count > 0)
+        if (tags.Count > 0)
         {
-            selection = run.Graph.SelectByTags(apply.Tags);
+            selection = run.Graph.SelectByTags(tags);
             if (selection.Count == 0)
-                log.Warning("No resource has any of the tags {Tags}; nothing to do", string.Join(",", apply.Tags));
+                log.Warning("No resource has any of the tags {Tags}; nothing to do", string.Join(",", tags));
         }
 
         var stateDir = settings.EffectiveStateDir;
@@ -66,7 +77,20 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
         {
             var (user, sudoUser) = RunContext.CurrentUser();
             var context = new RunContext(RunContext.NewRunId(started), Environment.MachineName, user, sudoUser,
-                Path.GetFullPath(path), RevisionProbe.Probe(path), started) { Operator = apply.Operator };
+                Path.GetFullPath(path), RevisionProbe.Probe(path), started) { Operator = apply.Operator, Plan = reviewed?.Reference };
+            PlanRecorder? recorder = null;
+            if (apply.PlanOut is not null || reviewed is not null)
+            {
+                try
+                {
+                    recorder = new PlanRecorder(new StateDigest(PlanKey.LoadOrCreate(stateDir)));
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    Console.Error.WriteLine($"converge: cannot use the plan key in {stateDir}: {e.Message} (run as root, or pass --state-dir); nothing was changed");
+                    return ExitCodes.Failures;
+                }
+            }
             var redactor = new Redactor(run.Catalog.SecretValues);
             // --noop reads the journal (to show refreshes still owed) but the engine never writes it in a noop run.
             var journal = stateWritable
@@ -81,6 +105,7 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
             IRunObserver? view = apply.EventsJsonl ? new EventLineObserver(order.Count) : human ? renderer : null;
             IRunObserver observer = new LoggingObserver(log, view);
             if (human) renderer.Header(loaded.Node, context, apply.Noop);
+            if (human && reviewed is { } r) Console.Out.WriteLine($"Reviewed plan {r.Plan.PlanId} from {apply.PlanIn} ({r.Reference.Digest})");
             if (apply.EventsJsonl)
                 EventLineObserver.WriteLine(System.Text.Json.JsonSerializer.Serialize(new
                 {
@@ -91,7 +116,49 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
             // Say at once that the interrupt was seen: the running resource may take a while to finish.
             using var interrupted = ct.Register(() => Console.Error.WriteLine(
                 "converge: interrupted: letting the running resource finish, skipping the rest, then writing the report"));
-            var result = await engine.RunAsync(run, new RunOptions { Noop = apply.Noop, Selection = selection, RunId = context.RunId }, observer, ct);
+            RunResult result;
+            string? planNote = null;
+            if (reviewed is { } plan)
+            {
+                // Check first, touching nothing: the plan computed now must be the reviewed one. Then apply,
+                // each resource guarded against what may still change between the check and its apply.
+                var check = await engine.RunAsync(run, new RunOptions { Noop = true, Selection = selection, RunId = context.RunId, Gate = recorder },
+                    apply.Noop ? observer : new LoggingObserver(log, null), ct);
+                if (check.Interrupted)
+                {
+                    Console.Error.WriteLine("converge: interrupted while checking the plan; nothing was changed");
+                    return ExitCodes.Failures;
+                }
+                var drift = PlanCheck.Drift(plan.Plan, recorder!.Build(run, check, context, loaded.Node, tags));
+                if (drift.Count > 0)
+                {
+                    if (human && apply.Noop) renderer.Summary(check);
+                    ApplyPlan.PrintRefusal(apply.PlanIn!, plan.Plan, drift);
+                    if (stateWritable && !apply.Noop) ApplyPlan.SaveRefusal(stateDir, context, loaded.Node, drift, log);
+                    return ExitCodes.ManifestError;
+                }
+                if (apply.Noop) planNote = $"Reviewed plan {plan.Plan.PlanId} still holds: 'converge apply --plan {apply.PlanIn}' would make exactly its changes";
+                result = apply.Noop ? check
+                    : await new RunEngine(providerContext, journal, redactor).RunAsync(run, new RunOptions
+                    {
+                        Selection = selection, RunId = context.RunId, Gate = new PlanCheck.Enforcer(plan.Plan, recorder.Digest),
+                    }, observer, ct);
+            }
+            else result = await engine.RunAsync(run, new RunOptions { Noop = apply.Noop, Selection = selection, RunId = context.RunId, Gate = recorder }, observer, ct);
+            if (apply.PlanOut is { } outPath)
+            {
+                var saved = recorder!.Build(run, result, context, loaded.Node, tags);
+                try
+                {
+                    ApplyPlan.Save(outPath, saved);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    Console.Error.WriteLine($"converge: --out {outPath}: {e.Message}");
+                    return ExitCodes.Failures;
+                }
+                planNote = $"Plan {saved.PlanId} saved to {outPath}: review it, then 'converge apply --plan {outPath}'";
+            }
 
             var finished = DateTimeOffset.UtcNow;
             log.Debug("Ran {Count} resources in {Elapsed:0.0} ms ({AllocatedMb:0} MB allocated so far)",
@@ -130,6 +197,7 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
                 else WriteReport(stdout);
             }
             else renderer.Summary(result);
+            if (human && planNote is not null) Console.Out.WriteLine(planNote);
             log.Debug("Report written to {Path}", reportPath);
             var gc = GC.GetGCMemoryInfo();
             log.Debug("Memory: working set {PeakMb:0} MB, GC heap {HeapMb:0} MB, allocated {AllocatedMb:0} MB, collections {Gen0}/{Gen1}/{Gen2}, GC pauses {PauseMs:0} ms",
