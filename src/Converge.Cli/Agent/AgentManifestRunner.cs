@@ -13,6 +13,9 @@ namespace Converge.Cli.Agent;
 /// </summary>
 public sealed class AgentManifestRunner(Settings settings, Serilog.ILogger log) : IManifestRunner
 {
+    /// <summary>The bucket limits applied after each run (<c>retention.bucket</c> of agent.yaml).</summary>
+    public Converge.Notify.RetentionConfig Retention { get; init; } = Converge.Notify.RetentionConfig.Default;
+
     public LoadedManifests Load(string manifestPath)
     {
         var loaded = new ManifestPipeline(settings, log).Load(manifestPath);
@@ -39,7 +42,7 @@ public sealed class AgentManifestRunner(Settings settings, Serilog.ILogger log) 
         {
             try
             {
-                Undo.ResourceRun.PruneBucket(stateDir, DateTimeOffset.UtcNow);
+                Undo.ResourceRun.PruneBucket(stateDir, DateTimeOffset.UtcNow, Retention);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
