@@ -88,7 +88,8 @@ public static class AgentLauncher
             // (the same as a manual run's, since both prune the same reports directory).
             KeepReports = f.KeepReports ?? config.KeepReports ?? retention.ReportsKeep,
             KeepAge = f.KeepDays is { } days ? TimeSpan.FromDays(days) : config.KeepAge ?? retention.ReportsMaxAge,
-            Retention = retention,
+            // The bucket protects as many runs as there are reports to undo, whichever spelling set the count.
+            Retention = retention with { ReportsKeep = f.KeepReports ?? config.KeepReports ?? retention.ReportsKeep },
             StateDir = Path.GetFullPath(effective.EffectiveStateDir),
             LockPath = effective.LockPath,
             Notify = config.Notify ?? Converge.Notify.NotifyConfig.Empty,

@@ -134,10 +134,14 @@ public sealed class ResourceRun(Settings settings)
     /// <summary>
     /// Bounds the bucket after a run (with the lock held) as <c>retention.bucket</c> says. The runs of the
     /// newest reports are protected: those are the runs <c>converge undo</c> is most likely asked about.
+    /// <paramref name="runWithoutReport"/> is a run whose report is saved only after the prune (the agent's):
+    /// it is protected as one of the newest, and it pushes the oldest report's run out as its save will.
     /// </summary>
-    public static void PruneBucket(string stateDir, DateTimeOffset now, Notify.RetentionConfig retention)
+    public static void PruneBucket(string stateDir, DateTimeOffset now, Notify.RetentionConfig retention, string? runWithoutReport = null)
     {
-        var protectedRuns = new ReportHistory(stateDir).RunIds().Take(ProtectedRuns).ToHashSet(StringComparer.Ordinal);
+        var newest = new ReportHistory(stateDir).RunIds();
+        var protectedRuns = (runWithoutReport is null ? newest : newest.Prepend(runWithoutReport))
+            .Take(Math.Min(ProtectedRuns, retention.ReportsKeep)).ToHashSet(StringComparer.Ordinal);
         var limits = new BucketRetention
         {
             KeepPerPath = retention.BucketVersionsPerPath, MaxAge = retention.BucketMaxAge, MaxBytes = retention.BucketMaxSize,
