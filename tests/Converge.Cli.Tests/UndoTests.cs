@@ -413,7 +413,7 @@ public partial class UndoTests
         using var state = new TempDir();
         var run = Converge(state, "undo", "20200101T000000Z-abcdef");
         run.ExitCode.ShouldBe(64);
-        run.Stderr.ShouldBe($"converge: undo: no run '20200101T000000Z-abcdef' in {state.Path}/reports (see 'converge history'; reports beyond the newest 200 are pruned); nothing was changed\n");
+        run.Stderr.ShouldBe($"converge: undo: no run '20200101T000000Z-abcdef' in {state.Path}/reports (see 'converge history'; older reports are pruned as retention.reports says); nothing was changed\n");
         var last = Converge(state, "report", "show", "last");
         last.ExitCode.ShouldBe(64);
         last.Stderr.ShouldBe($"converge: report show: no runs recorded in {state.Path}/reports\n");
