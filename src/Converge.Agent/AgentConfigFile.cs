@@ -32,6 +32,12 @@ public sealed record AgentConfig
 
     /// <summary>The <c>notify:</c> block (webhooks, Graphite; docs/notifications.md).</summary>
     public Converge.Notify.NotifyConfig? Notify { get; init; }
+
+    /// <summary>
+    /// The <c>retention:</c> block (docs/config.md). <see cref="KeepReports"/> and <see cref="KeepAge"/>
+    /// (<c>keep_reports</c>, <c>keep_days</c>) are its older spelling of <c>reports:</c> and win over it.
+    /// </summary>
+    public Converge.Notify.RetentionConfig? Retention { get; init; }
 }
 
 /// <summary>
@@ -48,7 +54,7 @@ public static class AgentConfigFile
     [
         "source", "branch", "revision", "path", "interval", "splay", "noop", "run_timeout", "lock_timeout",
         "shutdown_timeout", "fetch_timeout", "verify_signatures", "keyring", "metrics_dir", "keep_reports",
-        "keep_days", "state_dir", "node", "facts_dir", "notify",
+        "keep_days", "state_dir", "node", "facts_dir", "notify", "retention",
     ];
 
     /// <summary>Loads <paramref name="path"/>; returns null when any diagnostic is an error.</summary>
@@ -108,13 +114,30 @@ public static class AgentConfigFile
                 case "facts_dir": config = config with { FactsDir = Text(value, key, diagnostics) }; break;
                 // The same schema and parser as converge.yaml's notify: block.
                 case "notify": config = config with { Notify = Converge.Notify.NotifyConfigReader.Read(value, diagnostics) }; break;
+                // The same schema and parser as converge.yaml's retention: block.
+                case "retention": config = config with { Retention = Converge.Notify.RetentionConfigReader.Read(value, diagnostics) }; break;
                 default:
                     var hint = Suggest.Closest(key, Keys) is { } near ? $"; did you mean '{near}'?" : $"; known keys: {string.Join(", ", Keys)}";
                     diagnostics.Error(UnknownKey, entry.Key.Span, $"unknown agent setting '{key}'{hint}");
                     break;
             }
         }
+        OlderSpellingConflicts(map, diagnostics);
         return diagnostics.HasErrors ? null : config;
+    }
+
+    /// <summary>
+    /// keep_reports and keep_days are the older spelling of retention.reports.keep and .max_age: both
+    /// spellings at once would leave one silently ignored, so that is an error.
+    /// </summary>
+    private static void OlderSpellingConflicts(MappingNode map, DiagnosticBag diagnostics)
+    {
+        if ((map["retention"] as MappingNode)?["reports"] is not MappingNode reports) return;
+        foreach (var (older, newer) in new[] { ("keep_reports", "keep"), ("keep_days", "max_age") })
+        {
+            if (map.Entry(older)?.Key is { } key && reports.Entry(newer) is not null)
+                diagnostics.Error(BadValue, key.Span, $"{older} is the older spelling of retention.reports.{newer}, which is also given; keep only retention.reports.{newer}");
+        }
     }
 
     private static string? Text(SyntaxNode node, string key, DiagnosticBag diagnostics)

@@ -44,8 +44,14 @@ public sealed record AgentOptions
     /// <summary>A node exporter textfile directory to write <c>converge.prom</c> into (null: no metrics).</summary>
     public string? MetricsDir { get; init; }
 
-    public int KeepReports { get; init; } = 200;
-    public TimeSpan? KeepAge { get; init; } = TimeSpan.FromDays(30);
+    /// <summary>Reports kept (<c>retention.reports.keep</c>); the same default as a manual run's.</summary>
+    public int KeepReports { get; init; } = Converge.Notify.RetentionConfig.Default.ReportsKeep;
+
+    /// <summary>Reports older than this are pruned (<c>retention.reports.max_age</c>).</summary>
+    public TimeSpan? KeepAge { get; init; } = Converge.Notify.RetentionConfig.Default.ReportsMaxAge;
+
+    /// <summary>The <c>retention:</c> settings; its bucket limits bound the backups after each run.</summary>
+    public Converge.Notify.RetentionConfig Retention { get; init; } = Converge.Notify.RetentionConfig.Default;
 
     /// <summary>Where reports, backups, the git cache and the agent's state go.</summary>
     public required string StateDir { get; init; }

@@ -343,6 +343,33 @@ public class AgentProcessTests
     }
 
     [Fact]
+    public void Once_RetentionBlock_BoundsReportsAndBucketLikeAManualRun()
+    {
+        using var git = new GitRemote();
+        var config = Path.Combine(git.Root, "agent.yaml");
+        // Two reports kept, so only the newest two runs' backups are protected; one version per path beyond that.
+        File.WriteAllText(config, $"source: {git.Remote}\nstate_dir: {git.State}\n" +
+                                  "retention:\n  reports:\n    keep: 2\n    max_age: 30d\n  bucket:\n    versions_per_path: 1\n    max_size: 64MiB\n");
+        for (var i = 1; i <= 4; i++)
+        {
+            git.Commit(git.Files(("r.conf", $"v{i}")), $"release {i}");
+            var run = ConvergeProcess.Run("agent", "--once", "--config", config);
+            run.ExitCode.ShouldBe(2, run.ToString());
+        }
+        git.Read("r.conf").ShouldBe("v4\n");
+        Directory.GetFiles(Path.Combine(git.State, "reports")).Length.ShouldBe(2);
+        // Runs 2, 3 and 4 backed up v1, v2 and v3; run 2 is unprotected and beyond one version: pruned.
+        string Blob(int i)
+        {
+            var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"v{i}\n")));
+            return Path.Combine(git.State, "bucket", sha[..2], sha);
+        }
+        File.Exists(Blob(1)).ShouldBeFalse();
+        File.Exists(Blob(2)).ShouldBeTrue();
+        File.Exists(Blob(3)).ShouldBeTrue();
+    }
+
+    [Fact]
     public void Once_PathAndPinnedRevision_ConvergeThatDirectoryAtThatTag()
     {
         using var git = new GitRemote();

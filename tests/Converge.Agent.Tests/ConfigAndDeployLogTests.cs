@@ -97,6 +97,51 @@ public class ConfigAndDeployLogTests
     }
 
     [Fact]
+    public void Load_RetentionBlock_ParsedWithTheSharedReader()
+    {
+        using var dir = new TempDir();
+        var good = dir.Write("good.yaml", "source: /srv/manifests\nretention:\n  reports:\n    keep: 3\n    max_age: 12h\n  bucket:\n    versions_per_path: 4\n    max_age: 2w\n    max_size: 512MiB\n");
+        var bag = new DiagnosticBag();
+        var r = AgentConfigFile.Load(good, bag)!.Retention.ShouldNotBeNull();
+        bag.Count.ShouldBe(0);
+        r.ShouldBe(new Converge.Notify.RetentionConfig
+        {
+            ReportsKeep = 3, ReportsMaxAge = TimeSpan.FromHours(12),
+            BucketVersionsPerPath = 4, BucketMaxAge = TimeSpan.FromDays(14), BucketMaxSize = 512L << 20,
+        });
+
+        var bad = dir.Write("bad.yaml", "source: /srv/manifests\nretention:\n  reports:\n    kep: 3\n  bucket:\n    max_size: lots\n");
+        var errors = new DiagnosticBag();
+        AgentConfigFile.Load(bad, errors).ShouldBeNull();
+        errors.Sorted().Select(d => d.ToString()).ShouldBe(
+        [
+            $"{bad}:4:5: error CVG5010: unknown retention.reports setting 'kep'; did you mean 'keep'?",
+            $"{bad}:6:15: error CVG5011: retention.bucket.max_size must be a size above 0 in B, KiB, MiB, GiB or TiB, such as 512MiB or 1GiB; got 'lots'",
+        ]);
+    }
+
+    [Fact]
+    public void Load_OlderSpellingAlone_StillWorks_AndBothSpellingsAtOnceAreAnError()
+    {
+        using var dir = new TempDir();
+        // keep_reports with a retention block that only bounds the bucket: no conflict.
+        var older = dir.Write("older.yaml", "source: /srv/manifests\nkeep_reports: 5\nretention:\n  bucket:\n    versions_per_path: 2\n");
+        var bag = new DiagnosticBag();
+        var c = AgentConfigFile.Load(older, bag)!;
+        bag.Count.ShouldBe(0);
+        c.KeepReports.ShouldBe(5);
+        c.Retention!.BucketVersionsPerPath.ShouldBe(2);
+
+        var both = dir.Write("both.yaml", "source: /srv/manifests\nkeep_reports: 5\nkeep_days: 7\nretention:\n  reports:\n    keep: 3\n");
+        var errors = new DiagnosticBag();
+        AgentConfigFile.Load(both, errors).ShouldBeNull();
+        errors.Sorted().Select(d => d.ToString()).ShouldBe(
+        [
+            $"{both}:2:1: error CVG5002: keep_reports is the older spelling of retention.reports.keep, which is also given; keep only retention.reports.keep",
+        ]);
+    }
+
+    [Fact]
     public void Load_MissingFile_SaysSo()
     {
         var bag = new DiagnosticBag();

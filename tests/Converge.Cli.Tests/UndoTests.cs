@@ -314,6 +314,79 @@ public partial class UndoTests
     }
 
     [Fact]
+    public void Retention_ConfigReportsKeep3_KeepsTheNewestThreeReportsAfterFiveRuns()
+    {
+        using var m = new TempDir();
+        using var t = new TempDir();
+        using var state = new TempDir();
+        var config = m.Write("converge.yaml", "retention:\n  reports:\n    keep: 3\n");
+        var manifest = m["m.yaml"];
+        var runIds = new List<string>();
+        for (var i = 1; i <= 5; i++)
+        {
+            m.Write("m.yaml", $"resources:\n  - file: {t["a.conf"]}\n    content: \"v{i}\\n\"\n");
+            var run = Converge(state, "apply", manifest, "--config", config, "--json");
+            run.ExitCode.ShouldBe(2, run.ToString());
+            runIds.Add((string)JsonNode.Parse(run.Stdout)!["runId"]!);
+        }
+
+        Directory.GetFiles(Path.Combine(state.Path, "reports"), "*.json").Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal)
+            .ShouldBe(runIds.Skip(2));
+
+        // Without the config, the default (200) keeps every report of the same runs.
+        using var other = new TempDir();
+        for (var i = 1; i <= 5; i++) Converge(other, "apply", manifest).ExitCode.ShouldBeOneOf(0, 2);
+        Directory.GetFiles(Path.Combine(other.Path, "reports"), "*.json").Length.ShouldBe(5);
+    }
+
+    [Fact]
+    public void Retention_ConfigBucketVersionsPerPath_IsHonouredByApplyAndUndo()
+    {
+        using var m = new TempDir();
+        using var t = new TempDir();
+        using var state = new TempDir();
+        // Two reports kept: only the newest two runs' backups are protected, so versions_per_path decides the rest.
+        var config = m.Write("converge.yaml", "retention:\n  reports:\n    keep: 2\n  bucket:\n    versions_per_path: 2\n    max_age: 30d\n    max_size: 1MiB\n");
+        t.Write("a.conf", "v0\n");
+        var manifest = m["m.yaml"];
+        for (var i = 1; i <= 5; i++)
+        {
+            m.Write("m.yaml", $"resources:\n  - file: {t["a.conf"]}\n    content: \"v{i}\\n\"\n");
+            Converge(state, "apply", manifest, "--config", config).ExitCode.ShouldBe(2);
+        }
+        string Sha(int i) => Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"v{i}\n")));
+        string[] Stored() => JsonNode.Parse(Converge(state, "bucket", "list", t["a.conf"], "--json").Stdout)!.AsArray()
+            .Select(v => (string)v!["sha256"]!).Order(StringComparer.Ordinal).ToArray();
+
+        // Run i backed up v(i-1): the newest two versions stay, the older contents are deleted.
+        Stored().ShouldBe(new[] { Sha(3), Sha(4) }.Order(StringComparer.Ordinal));
+        File.Exists(Path.Combine(state.Path, "bucket", Sha(2)[..2], Sha(2))).ShouldBeFalse();
+
+        // undo prunes with the same settings: its own backup (v5) pushes v3 out.
+        var undo = Converge(state, "undo", "last", "--config", config);
+        undo.ExitCode.ShouldBe(2, undo.ToString());
+        File.ReadAllText(t["a.conf"]).ShouldBe("v4\n");
+        Stored().ShouldBe(new[] { Sha(4), Sha(5) }.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Retention_BadConfigValue_StopsTheRunWithItsPosition_AndTouchesNothing()
+    {
+        using var m = new TempDir();
+        using var t = new TempDir();
+        using var state = new TempDir();
+        var config = m.Write("converge.yaml", "retention:\n  bucket:\n    max_size: 1GB\n");
+        var manifest = m.Write("m.yaml", $"resources:\n  - file: {t["a.conf"]}\n    content: \"a\\n\"\n");
+
+        var run = Converge(state, "apply", manifest, "--config", config);
+
+        run.ExitCode.ShouldBe(64);
+        run.Stderr.ShouldContain($"{config}:3:15: error CVG5011: retention.bucket.max_size must be a size above 0 in B, KiB, MiB, GiB or TiB, such as 512MiB or 1GiB; got '1GB'");
+        File.Exists(t["a.conf"]).ShouldBeFalse();
+        Directory.Exists(Path.Combine(state.Path, "reports")).ShouldBeFalse();
+    }
+
+    [Fact]
     public void Undo_NoopRun_IsRefused()
     {
         using var m = new TempDir();
@@ -340,7 +413,7 @@ public partial class UndoTests
         using var state = new TempDir();
         var run = Converge(state, "undo", "20200101T000000Z-abcdef");
         run.ExitCode.ShouldBe(64);
-        run.Stderr.ShouldBe($"converge: undo: no run '20200101T000000Z-abcdef' in {state.Path}/reports (see 'converge history'; reports beyond the newest 200 are pruned); nothing was changed\n");
+        run.Stderr.ShouldBe($"converge: undo: no run '20200101T000000Z-abcdef' in {state.Path}/reports (see 'converge history'; older reports are pruned as retention.reports says); nothing was changed\n");
         var last = Converge(state, "report", "show", "last");
         last.ExitCode.ShouldBe(64);
         last.Stderr.ShouldBe($"converge: report show: no runs recorded in {state.Path}/reports\n");

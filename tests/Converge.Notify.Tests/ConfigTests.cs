@@ -35,12 +35,16 @@ public class ConfigTests
         else
         {
             text.ShouldBeEmpty();
-            Golden.Verify($"config/{name}/expected.txt", Describe(config));
+            Golden.Verify($"config/{name}/expected.txt", Describe(config.Notify) + Describe(config.Retention));
         }
         // Tokens in URLs and headers of the cases: never shown, whatever is wrong.
         foreach (var secret in new[] { "tok3n", "s3cret", "XXXX", "Bearer abc" })
             text.ShouldNotContain(secret);
     }
+
+    private static string Describe(RetentionConfig r)
+        => $"retention reports keep={r.ReportsKeep} max_age={r.ReportsMaxAge.TotalHours} h; " +
+           $"bucket versions_per_path={r.BucketVersionsPerPath} max_age={r.BucketMaxAge.TotalHours} h max_size={r.BucketMaxSize} B\n";
 
     private static string Describe(NotifyConfig c)
     {
@@ -58,7 +62,7 @@ public class ConfigTests
         using var dir = new TempDir();
         var diagnostics = new DiagnosticBag();
         var config = ConvergeConfigFile.Load(null, diagnostics, defaultPath: dir["converge.yaml"]);
-        config.ShouldNotBeNull().IsEmpty.ShouldBeTrue();
+        config.ShouldNotBeNull().ShouldBe(ConvergeConfig.Empty);
         diagnostics.Count.ShouldBe(0);
     }
 
@@ -67,11 +71,11 @@ public class ConfigTests
     {
         // /proc/self/mem exists but cannot be read from offset 0 (EIO): as a 0600 file is for an ordinary user.
         var diagnostics = new DiagnosticBag();
-        ConvergeConfigFile.Load(null, diagnostics, defaultPath: "/proc/self/mem").ShouldNotBeNull().IsEmpty.ShouldBeTrue();
+        ConvergeConfigFile.Load(null, diagnostics, defaultPath: "/proc/self/mem").ShouldNotBeNull().ShouldBe(ConvergeConfig.Empty);
         var d = diagnostics.Sorted().Single();
         d.Severity.ShouldBe(Severity.Warning);
         d.Code.ShouldBe(ConvergeConfigFile.Unreadable);
-        d.Message.ShouldEndWith("; running without notifications");
+        d.Message.ShouldEndWith("; running without notifications and with the default retention");
         ConvergeConfigFile.Load("/proc/self/mem", new DiagnosticBag()).ShouldBeNull("named explicitly, it must be readable");
     }
 
@@ -91,7 +95,7 @@ public class ConfigTests
     {
         using var dir = new TempDir();
         var diagnostics = new DiagnosticBag();
-        ConvergeConfigFile.Load(dir.Write("converge.yaml", ""), diagnostics).ShouldNotBeNull().IsEmpty.ShouldBeTrue();
+        ConvergeConfigFile.Load(dir.Write("converge.yaml", ""), diagnostics).ShouldNotBeNull().ShouldBe(ConvergeConfig.Empty);
     }
 
     [Theory]
@@ -104,4 +108,46 @@ public class ConfigTests
         NotifyConfigReader.TryDuration(text, out var t).ShouldBeTrue();
         t.TotalMilliseconds.ShouldBe(ms);
     }
+
+    [Theory]
+    [InlineData("90m", 90 * 60)]
+    [InlineData("12h", 12 * 3600)]
+    [InlineData("30d", 30 * 86400)]
+    [InlineData("1.5d", 36 * 3600)]
+    [InlineData("2w", 14 * 86400)]
+    public void TryAge_Forms_Parse(string text, double seconds)
+    {
+        RetentionConfigReader.TryAge(text, out var t).ShouldBeTrue();
+        t.TotalSeconds.ShouldBe(seconds);
+    }
+
+    [Theory]
+    [InlineData("30")]
+    [InlineData("0d")]
+    [InlineData("-1d")]
+    [InlineData("3651d")]
+    [InlineData("1y")]
+    [InlineData("d")]
+    public void TryAge_BadForms_AreRefused(string text) => RetentionConfigReader.TryAge(text, out _).ShouldBeFalse();
+
+    [Theory]
+    [InlineData("4096B", 4096L)]
+    [InlineData("64KiB", 65536L)]
+    [InlineData("512MiB", 512L << 20)]
+    [InlineData("1GiB", 1L << 30)]
+    [InlineData("1.5GiB", 3L << 29)]
+    [InlineData("2TiB", 2L << 40)]
+    public void TrySize_Forms_Parse(string text, long bytes)
+    {
+        RetentionConfigReader.TrySize(text, out var b).ShouldBeTrue();
+        b.ShouldBe(bytes);
+    }
+
+    [Theory]
+    [InlineData("1GB")]
+    [InlineData("1024")]
+    [InlineData("0MiB")]
+    [InlineData("MiB")]
+    [InlineData("-5MiB")]
+    public void TrySize_BadForms_AreRefused(string text) => RetentionConfigReader.TrySize(text, out _).ShouldBeFalse();
 }

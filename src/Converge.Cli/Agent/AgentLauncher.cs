@@ -27,7 +27,7 @@ public static class AgentLauncher
         var resolved = Resolve(settings, flags);
         if (resolved is null) return ExitCodes.Usage;
         var (options, effective) = resolved.Value;
-        return await AgentHost.RunAsync(options, log => new AgentManifestRunner(effective, log), effective.Verbosity, ct);
+        return await AgentHost.RunAsync(options, log => new AgentManifestRunner(effective, log) { Retention = options.Retention }, effective.Verbosity, ct);
     }
 
     /// <summary>Config file overlaid with flags; prints the problem and returns null on bad input.</summary>
@@ -66,6 +66,7 @@ public static class AgentLauncher
                 : settings.FactsDir,
         };
         var defaults = new AgentOptions { Source = "", StateDir = "", LockPath = "" };
+        var retention = config.Retention ?? Converge.Notify.RetentionConfig.Default;
         var options = new AgentOptions
         {
             Source = source ?? "",
@@ -83,8 +84,12 @@ public static class AgentLauncher
             VerifySignatures = f.VerifySignatures || (config.VerifySignatures ?? false),
             Keyring = f.Keyring ?? config.Keyring,
             MetricsDir = f.MetricsDir ?? config.MetricsDir,
-            KeepReports = f.KeepReports ?? config.KeepReports ?? defaults.KeepReports,
-            KeepAge = f.KeepDays is { } days ? TimeSpan.FromDays(days) : config.KeepAge ?? defaults.KeepAge,
+            // Flags, then agent.yaml's keep_reports/keep_days, then its retention.reports, then the defaults
+            // (the same as a manual run's, since both prune the same reports directory).
+            KeepReports = f.KeepReports ?? config.KeepReports ?? retention.ReportsKeep,
+            KeepAge = f.KeepDays is { } days ? TimeSpan.FromDays(days) : config.KeepAge ?? retention.ReportsMaxAge,
+            // The bucket protects as many runs as there are reports to undo, whichever spelling set the count.
+            Retention = retention with { ReportsKeep = f.KeepReports ?? config.KeepReports ?? retention.ReportsKeep },
             StateDir = Path.GetFullPath(effective.EffectiveStateDir),
             LockPath = effective.LockPath,
             Notify = config.Notify ?? Converge.Notify.NotifyConfig.Empty,

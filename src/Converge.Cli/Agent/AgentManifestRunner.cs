@@ -13,6 +13,9 @@ namespace Converge.Cli.Agent;
 /// </summary>
 public sealed class AgentManifestRunner(Settings settings, Serilog.ILogger log) : IManifestRunner
 {
+    /// <summary>The limits applied to the bucket after each run (<c>retention:</c> of agent.yaml, with the resolved report count).</summary>
+    public Converge.Notify.RetentionConfig Retention { get; init; } = Converge.Notify.RetentionConfig.Default;
+
     public LoadedManifests Load(string manifestPath)
     {
         var loaded = new ManifestPipeline(settings, log).Load(manifestPath);
@@ -39,7 +42,7 @@ public sealed class AgentManifestRunner(Settings settings, Serilog.ILogger log) 
         {
             try
             {
-                Undo.ResourceRun.PruneBucket(stateDir, DateTimeOffset.UtcNow);
+                Undo.ResourceRun.PruneBucket(stateDir, DateTimeOffset.UtcNow, Retention, runWithoutReport: runId);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

@@ -28,8 +28,9 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
         var tags = reviewed?.Plan.Tags ?? apply.Tags;
         if (ReadVarsFile(apply.VarsFile) is not { } extraVars)
             return ExitCodes.ManifestError;
-        if (ApplyNotifications.LoadConfig(apply.ConfigFile) is not { } notify)
+        if (ApplyNotifications.LoadConfig(apply.ConfigFile) is not { } config)
             return ExitCodes.Usage;
+        var notify = config.Notify;
         var pipeline = new ManifestPipeline(settings, log) { ExtraVars = extraVars };
         if (pipeline.LoadValid(path) is not { Run: { } run } loaded)
             return ExitCodes.ManifestError;
@@ -134,7 +135,7 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
                 {
                     if (human && apply.Noop) renderer.Summary(check);
                     ApplyPlan.PrintRefusal(apply.PlanIn!, plan.Plan, drift);
-                    if (stateWritable && !apply.Noop) ApplyPlan.SaveRefusal(stateDir, context, loaded.Node, drift, log);
+                    if (stateWritable && !apply.Noop) ApplyPlan.SaveRefusal(stateDir, context, loaded.Node, drift, config.Retention, log);
                     return ExitCodes.ManifestError;
                 }
                 if (apply.Noop) planNote = $"Reviewed plan {plan.Plan.PlanId} still holds: 'converge apply --plan {apply.PlanIn}' would make exactly its changes";
@@ -168,9 +169,9 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
             var previousRevision = ApplyNotifications.PreviousRevision(notify, stateDir, stateWritable);
             try
             {
-                if (stateWritable) reportPath = new ReportStore(stateDir).Save(context, WriteReport, result, finished);
+                if (stateWritable) reportPath = Undo.ResourceRun.Reports(stateDir, config.Retention).Save(context, WriteReport, result, finished);
                 // After the report, so this run counts among the newest runs whose backups are kept.
-                if (stateWritable && !apply.Noop) Undo.ResourceRun.PruneBucket(stateDir, finished);
+                if (stateWritable && !apply.Noop) Undo.ResourceRun.PruneBucket(stateDir, finished, config.Retention);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

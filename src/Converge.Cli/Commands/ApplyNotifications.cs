@@ -12,8 +12,8 @@ namespace Converge.Cli.Commands;
 /// </summary>
 internal static class ApplyNotifications
 {
-    /// <summary>The notify settings of <c>--config</c> / <c>$CONVERGE_CONFIG</c> / the default file; null (after printing why) on a bad file.</summary>
-    public static NotifyConfig? LoadConfig(string? configFile)
+    /// <summary>The settings (notify, retention) of <c>--config</c> / <c>$CONVERGE_CONFIG</c> / the default file; null (after printing why) on a bad file.</summary>
+    public static ConvergeConfig? LoadConfig(string? configFile)
     {
         var diagnostics = new DiagnosticBag();
         var config = ConvergeConfigFile.Load(configFile, diagnostics);

@@ -70,12 +70,12 @@ internal static class ApplyPlan
     /// Records a refused <c>apply --plan</c> as a run that did not reach the engine (exit 1, the drift as
     /// its errors, the plan it refused), so the history shows who tried to apply what and why it stopped.
     /// </summary>
-    public static void SaveRefusal(string stateDir, Reporting.RunContext context, string node, IReadOnlyList<string> drift, Serilog.ILogger log)
+    public static void SaveRefusal(string stateDir, Reporting.RunContext context, string node, IReadOnlyList<string> drift, Notify.RetentionConfig retention, Serilog.ILogger log)
     {
         var finished = DateTimeOffset.UtcNow;
         try
         {
-            new Reporting.ReportStore(stateDir).SaveFailure(context,
+            Undo.ResourceRun.Reports(stateDir, retention).SaveFailure(context,
                 s => Reporting.RunReport.WriteFailure(s, context, node, drift, ExitCodes.ManifestError, finished), ExitCodes.ManifestError, finished);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -41,7 +41,8 @@ public sealed class ResourceRun(Settings settings)
     {
         var log = Logging.Create(settings);
         // Read before anything is touched: a mistake in the config file stops the run, as it does for apply.
-        if (Commands.ApplyNotifications.LoadConfig(ConfigFile) is not { } notify) return ExitCodes.Usage;
+        if (Commands.ApplyNotifications.LoadConfig(ConfigFile) is not { } config) return ExitCodes.Usage;
+        var notify = config.Notify;
         var started = DateTimeOffset.UtcNow;
         var catalog = new ResourceCatalog(node, resources, [], []);
         var diagnostics = new DiagnosticBag();
@@ -100,8 +101,8 @@ public sealed class ResourceRun(Settings settings)
             var previousRevision = Commands.ApplyNotifications.PreviousRevision(notify, stateDir, stateWritable: true);
             try
             {
-                reportPath = new ReportStore(stateDir).Save(context, WriteReport, result, finished);
-                if (!noop) PruneBucket(stateDir, finished);
+                reportPath = Reports(stateDir, config.Retention).Save(context, WriteReport, result, finished);
+                if (!noop) PruneBucket(stateDir, finished, config.Retention);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -126,17 +127,33 @@ public sealed class ResourceRun(Settings settings)
         }
     }
 
+    /// <summary>The report store of <paramref name="stateDir"/>, pruning as <c>retention.reports</c> says.</summary>
+    public static ReportStore Reports(string stateDir, Notify.RetentionConfig retention)
+        => new(stateDir) { Keep = retention.ReportsKeep, MaxAge = retention.ReportsMaxAge };
+
     /// <summary>
-    /// Bounds the bucket after a run (with the lock held). The runs of the newest reports are protected:
-    /// those are the runs <c>converge undo</c> can still be asked about.
+    /// Bounds the bucket after a run (with the lock held) as <c>retention.bucket</c> says. The runs of the
+    /// newest reports are protected: those are the runs <c>converge undo</c> is most likely asked about.
+    /// <paramref name="runWithoutReport"/> is a run whose report is saved only after the prune (the agent's):
+    /// it is protected as one of the newest, and it pushes the oldest report's run out as its save will.
     /// </summary>
-    public static void PruneBucket(string stateDir, DateTimeOffset now)
+    public static void PruneBucket(string stateDir, DateTimeOffset now, Notify.RetentionConfig retention, string? runWithoutReport = null)
     {
-        var protectedRuns = new ReportHistory(stateDir).RunIds().Take(ProtectedRuns).ToHashSet(StringComparer.Ordinal);
-        new BucketRetention().Prune(Path.Combine(stateDir, "bucket"), now, protectedRuns);
+        var newest = new ReportHistory(stateDir).RunIds();
+        var protectedRuns = (runWithoutReport is null ? newest : newest.Prepend(runWithoutReport))
+            .Take(Math.Min(ProtectedRuns, retention.ReportsKeep)).ToHashSet(StringComparer.Ordinal);
+        var limits = new BucketRetention
+        {
+            KeepPerPath = retention.BucketVersionsPerPath, MaxAge = retention.BucketMaxAge, MaxBytes = retention.BucketMaxSize,
+        };
+        limits.Prune(Path.Combine(stateDir, "bucket"), now, protectedRuns);
     }
 
-    /// <summary>How many of the newest runs' bucket entries retention never prunes.</summary>
+    /// <summary>
+    /// How many of the newest runs' bucket entries retention never prunes. A fixed number rather than
+    /// <c>retention.reports.keep</c>: protecting 200 runs would let the bucket outgrow <c>max_size</c>.
+    /// Fewer are protected when fewer reports are kept, since only runs with a report count.
+    /// </summary>
     public const int ProtectedRuns = 20;
 
     private sealed class NullObserver : IRunObserver

@@ -60,7 +60,7 @@ public sealed class ReportHistory(string stateDirectory)
         if (matches.Count == 1 && name.Length >= 4) return matches[0];
         error = matches.Count > 1
             ? $"run id '{name}' is ambiguous: it starts {matches.Count} runs ({string.Join(", ", matches.Take(3))}…)"
-            : $"no run '{name}' in {ReportsDirectory} (see 'converge history'; reports beyond the newest 200 are pruned)";
+            : $"no run '{name}' in {ReportsDirectory} (see 'converge history'; older reports are pruned as retention.reports says)";
         return null;
     }
 }
