@@ -265,7 +265,11 @@ public static class RunReport
         };
     }
 
-    private static void WriteChanges(Utf8JsonWriter w, string name, IReadOnlyList<Change> changes)
+    /// <summary>
+    /// Writes changes as reports show them (also the plan file's format, which leaves out
+    /// <paramref name="withBackup"/>: a plan is read before anything is backed up).
+    /// </summary>
+    internal static void WriteChanges(Utf8JsonWriter w, string name, IReadOnlyList<Change> changes, bool withBackup = true)
     {
         w.WriteStartArray(name);
         foreach (var c in changes)
@@ -281,13 +285,13 @@ public static class RunReport
                 w.WriteEndArray();
             }
             if (c.UnifiedDiff is not null) w.WriteString("diff", c.UnifiedDiff);
-            if (c.Backup is not null) w.WriteString("backup", c.Backup);
+            if (withBackup && c.Backup is not null) w.WriteString("backup", c.Backup);
             w.WriteEndObject();
         }
         w.WriteEndArray();
     }
 
-    private static void WriteNullable(Utf8JsonWriter w, string name, string? value)
+    internal static void WriteNullable(Utf8JsonWriter w, string name, string? value)
     {
         if (value is null) w.WriteNull(name);
         else w.WriteString(name, value);

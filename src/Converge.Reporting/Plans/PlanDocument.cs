@@ -70,16 +70,16 @@ public sealed record PlanDocument
             w.WriteString("host", Host);
             w.WriteString("node", Node);
             w.WriteString("user", User);
-            WriteNullable(w, "sudoUser", SudoUser);
+            RunReport.WriteNullable(w, "sudoUser", SudoUser);
             w.WriteStartObject("manifest");
             w.WriteString("path", ManifestPath);
             if (Revision is { } rev)
             {
                 w.WriteStartObject("revision");
-                WriteNullable(w, "commit", rev.Commit);
-                WriteNullable(w, "author", rev.Author);
-                WriteNullable(w, "subject", rev.Subject);
-                WriteNullable(w, "date", rev.Date?.ToString("O", CultureInfo.InvariantCulture));
+                RunReport.WriteNullable(w, "commit", rev.Commit);
+                RunReport.WriteNullable(w, "author", rev.Author);
+                RunReport.WriteNullable(w, "subject", rev.Subject);
+                RunReport.WriteNullable(w, "date", rev.Date?.ToString("O", CultureInfo.InvariantCulture));
                 w.WriteBoolean("dirty", rev.Dirty);
                 w.WriteEndObject();
             }
@@ -118,7 +118,7 @@ public sealed record PlanDocument
         w.WriteString("status", e.Status);
         w.WriteString("source", e.Source);
         if (e.Message is not null) w.WriteString("message", e.Message);
-        if (e.Changes.Count > 0) WriteChanges(w, "changes", e.Changes);
+        if (e.Changes.Count > 0) RunReport.WriteChanges(w, "changes", e.Changes, withBackup: false);
         if (e.RefreshedBy.Count > 0)
         {
             w.WriteStartArray("refreshedBy");
@@ -126,11 +126,11 @@ public sealed record PlanDocument
             w.WriteEndArray();
             w.WriteBoolean("refreshed", e.Refreshed);
         }
-        if (e.RefreshChanges.Count > 0) WriteChanges(w, "refreshChanges", e.RefreshChanges);
+        if (e.RefreshChanges.Count > 0) RunReport.WriteChanges(w, "refreshChanges", e.RefreshChanges, withBackup: false);
         w.WriteStartObject("digests");
         w.WriteString("desired", e.DesiredDigest);
-        WriteNullable(w, "actual", e.ActualDigest);
-        WriteNullable(w, "changes", e.ChangesDigest);
+        RunReport.WriteNullable(w, "actual", e.ActualDigest);
+        RunReport.WriteNullable(w, "changes", e.ChangesDigest);
         if (e.ActualFields is { } fields)
         {
             w.WriteStartObject("actualFields");
@@ -139,33 +139,6 @@ public sealed record PlanDocument
         }
         w.WriteEndObject();
         w.WriteEndObject();
-    }
-
-    private static void WriteChanges(Utf8JsonWriter w, string name, IReadOnlyList<Change> changes)
-    {
-        w.WriteStartArray(name);
-        foreach (var c in changes)
-        {
-            w.WriteStartObject();
-            w.WriteString("property", c.Property);
-            WriteNullable(w, "from", c.From);
-            WriteNullable(w, "to", c.To);
-            if (c.Argv is not null)
-            {
-                w.WriteStartArray("argv");
-                foreach (var a in c.Argv) w.WriteStringValue(a);
-                w.WriteEndArray();
-            }
-            if (c.UnifiedDiff is not null) w.WriteString("diff", c.UnifiedDiff);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
-    }
-
-    private static void WriteNullable(Utf8JsonWriter w, string name, string? value)
-    {
-        if (value is null) w.WriteNull(name);
-        else w.WriteString(name, value);
     }
 
     /// <summary>
