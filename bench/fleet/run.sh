@@ -23,20 +23,10 @@ case " $* " in *" -h "*|*" --help "*) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}
 [ "$(id -u)" -eq 0 ] || { echo "fleet/run.sh: throwaway hosts need root" >&2; exit 1; }
 command -v ansible-playbook >/dev/null || { echo "fleet/run.sh: ansible-playbook is not installed" >&2; exit 1; }
 
-if [ -z "${CONVERGE:-}" ]; then
-  echo "publishing converge to bench/out (log: bench/out/publish.log)" >&2
-  mkdir -p "$BENCH_DIR/out"
-  dotnet publish "$REPO_DIR/src/Converge.Cli" -c Release -r linux-x64 --self-contained \
-    -p:PublishSingleFile=true -o "$BENCH_DIR/out" >"$BENCH_DIR/out/publish.log" 2>&1 ||
-    { echo "fleet/run.sh: publish failed, see bench/out/publish.log" >&2; exit 1; }
-  CONVERGE="$BENCH_DIR/out/converge"
-fi
-[ -x "$CONVERGE" ] || { echo "fleet/run.sh: $CONVERGE is not an executable" >&2; exit 1; }
-
-echo "building bench/fleet (log: bench/out/fleet-build.log)" >&2
-mkdir -p "$BENCH_DIR/out"
-dotnet build "$FLEET_DIR/FleetBench.csproj" -c Release -nologo -v q >"$BENCH_DIR/out/fleet-build.log" 2>&1 ||
-  { echo "fleet/run.sh: build failed, see bench/out/fleet-build.log" >&2; exit 1; }
+# shellcheck source=../lib.sh
+. "$BENCH_DIR/lib.sh"
+bench_converge fleet/run.sh
+bench_build fleet/run.sh "$FLEET_DIR/FleetBench.csproj" fleet-build.log
 
 BENCH_ARGS="$*" exec dotnet "$FLEET_DIR/bin/Release/net10.0/FleetBench.dll" \
   --converge "$CONVERGE" --results "$BENCH_DIR/results" "$@"

@@ -19,20 +19,10 @@ REPO_DIR=$(dirname "$BENCH_DIR")
 case " $* " in *" -h "*|*" --help "*) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac
 [ "$(id -u)" -eq 0 ] || { echo "system/run.sh: throwaway hosts need root" >&2; exit 1; }
 
-if [ -z "${CONVERGE:-}" ]; then
-  echo "publishing converge to bench/out (log: bench/out/publish.log)" >&2
-  mkdir -p "$BENCH_DIR/out"
-  dotnet publish "$REPO_DIR/src/Converge.Cli" -c Release -r linux-x64 --self-contained \
-    -p:PublishSingleFile=true -o "$BENCH_DIR/out" >"$BENCH_DIR/out/publish.log" 2>&1 ||
-    { echo "system/run.sh: publish failed, see bench/out/publish.log" >&2; exit 1; }
-  CONVERGE="$BENCH_DIR/out/converge"
-fi
-[ -x "$CONVERGE" ] || { echo "system/run.sh: $CONVERGE is not an executable" >&2; exit 1; }
-
-echo "building bench/system (log: bench/out/system-build.log)" >&2
-mkdir -p "$BENCH_DIR/out"
-dotnet build "$SYSTEM_DIR/SystemBench.csproj" -c Release -nologo -v q >"$BENCH_DIR/out/system-build.log" 2>&1 ||
-  { echo "system/run.sh: build failed, see bench/out/system-build.log" >&2; exit 1; }
+# shellcheck source=../lib.sh
+. "$BENCH_DIR/lib.sh"
+bench_converge system/run.sh
+bench_build system/run.sh "$SYSTEM_DIR/SystemBench.csproj" system-build.log
 
 BENCH_ARGS="$*" exec dotnet "$SYSTEM_DIR/bin/Release/net10.0/SystemBench.dll" \
   --converge "$(dirname "$CONVERGE")" --results "$BENCH_DIR/results" "$@"

@@ -10,29 +10,7 @@ public sealed class PackageKitHost : KitHost
 
     protected override async Task PrepareAsync(ThrowawayHost host)
     {
-        var setup = await host.ShAsync("""
-            set -e
-            mk() {
-              d=/tmp/build/$1-$2
-              mkdir -p $d/DEBIAN $d/usr/share/$1 $d/etc
-              printf 'Package: %s\nVersion: %s\nArchitecture: all\nMaintainer: Converge tests <tests@example.invalid>\nDescription: Converge test package\n' $1 $2 > $d/DEBIAN/control
-              echo /etc/$1.conf > $d/DEBIAN/conffiles
-              echo $2 > $d/usr/share/$1/VERSION
-              echo "setting=default-$2" > $d/etc/$1.conf
-              dpkg-deb --root-owner-group --build $d /srv/repo/$1_$2_all.deb >/dev/null
-            }
-            mkdir -p /srv/repo
-            mk cvg-down 1.0
-            mk cvg-down 2.0
-            mk cvg-purge 1.0
-            cd /srv/repo
-            dpkg-scanpackages --multiversion . /dev/null > Packages 2>/dev/null
-            rm -f /etc/apt/sources.list.d/* /var/lib/apt/lists/*_*
-            : > /etc/apt/sources.list
-            echo 'deb [trusted=yes] file:/srv/repo ./' > /etc/apt/sources.list.d/cvg.list
-            apt-get update -q
-            """, timeout: TimeSpan.FromMinutes(2));
-        setup.ExitCode.ShouldBe(0, "repository setup failed: " + setup);
+        await LocalAptRepository.CreateAsync(host, ("cvg-down", "1.0"), ("cvg-down", "2.0"), ("cvg-purge", "1.0"));
     }
 }
 

@@ -18,33 +18,14 @@ public class PackageTests(ITestOutputHelper output)
     private static async Task<ThrowawayHost> StartWithRepositoryAsync()
     {
         var host = ThrowawayHost.Start();
-        var setup = await host.ShAsync("""
-            set -e
-            mk() {
-              d=/tmp/build/$1-$2
-              mkdir -p $d/DEBIAN $d/usr/share/$1 $d/etc
-              printf 'Package: %s\nVersion: %s\nArchitecture: all\nMaintainer: Converge tests <tests@example.invalid>\nDescription: Converge test package\n' $1 $2 > $d/DEBIAN/control
-              echo /etc/$1.conf > $d/DEBIAN/conffiles
-              echo $2 > $d/usr/share/$1/VERSION
-              echo "setting=default-$2" > $d/etc/$1.conf
-              dpkg-deb --root-owner-group --build $d /srv/repo/$1_$2_all.deb >/dev/null
-            }
-            mkdir -p /srv/repo
-            mk cvg-hello 1.0
-            mk cvg-hello 2.0
-            mk cvg-other 1.0
-            cd /srv/repo
-            dpkg-scanpackages --multiversion . /dev/null > Packages 2>/dev/null
-            gzip -k Packages
-            rm -f /etc/apt/sources.list.d/* /var/lib/apt/lists/*_* 
-            : > /etc/apt/sources.list
-            echo 'deb [trusted=yes] file:/srv/repo ./' > /etc/apt/sources.list.d/cvg.list
-            apt-get update -q
-            """, timeout: TimeSpan.FromMinutes(2));
-        if (setup.ExitCode != 0)
+        try
+        {
+            await LocalAptRepository.CreateAsync(host, ("cvg-hello", "1.0"), ("cvg-hello", "2.0"), ("cvg-other", "1.0"));
+        }
+        catch
         {
             await host.DisposeAsync();
-            throw new InvalidOperationException("repository setup failed: " + setup);
+            throw;
         }
         return host;
     }

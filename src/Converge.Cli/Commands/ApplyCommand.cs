@@ -44,35 +44,9 @@ public sealed class ApplyCommand(Settings settings, string path, ApplySettings a
         }
 
         var stateDir = settings.EffectiveStateDir;
-        RunLock? runLock = null;
-        var stateWritable = true;
-        try
-        {
-            Directory.CreateDirectory(stateDir);
-            runLock = RunLock.Acquire(settings.LockPath, apply.LockTimeout, ct);
-        }
-        catch (RunLockTimeoutException e)
-        {
-            Console.Error.WriteLine($"converge: {e.Message}");
-            return ExitCodes.Failures;
-        }
-        catch (Exception e) when (e is UnauthorizedAccessException or IOException && apply.Noop)
-        {
-            // A preview changes nothing, so an ordinary user may run one: without the lock and the report.
-            log.Warning("Cannot use the state directory {StateDir} ({Reason}); previewing without the run lock and without writing a report",
-                stateDir, e.Message);
-            stateWritable = false;
-        }
-        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
-        {
-            Console.Error.WriteLine($"converge: cannot use state directory {stateDir}: {e.Message} (run as root, or pass --state-dir)");
-            return ExitCodes.Failures;
-        }
-        catch (OperationCanceledException)
-        {
-            Console.Error.WriteLine("converge: interrupted while waiting for the run lock; nothing was changed");
-            return ExitCodes.Failures;
-        }
+        var locked = StateLock.Acquire(settings, apply.LockTimeout, previewWithout: apply.Noop, log, ct);
+        if (locked.ExitCode is { } lockFailed) return lockFailed;
+        var (runLock, stateWritable) = (locked.Lock, locked.StateWritable);
 
         using (runLock)
         {

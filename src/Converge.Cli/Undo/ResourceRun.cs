@@ -57,27 +57,9 @@ public sealed class ResourceRun(Settings settings)
         var run = new PreparedRun(catalog, graph, specs);
 
         var stateDir = settings.EffectiveStateDir;
-        RunLock runLock;
-        try
-        {
-            Directory.CreateDirectory(stateDir);
-            runLock = RunLock.Acquire(settings.LockPath, LockTimeout, ct);
-        }
-        catch (RunLockTimeoutException e)
-        {
-            Console.Error.WriteLine($"converge: {e.Message}");
-            return ExitCodes.Failures;
-        }
-        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
-        {
-            Console.Error.WriteLine($"converge: cannot use state directory {stateDir}: {e.Message} (run as root, or pass --state-dir)");
-            return ExitCodes.Failures;
-        }
-        catch (OperationCanceledException)
-        {
-            Console.Error.WriteLine("converge: interrupted while waiting for the run lock; nothing was changed");
-            return ExitCodes.Failures;
-        }
+        var locked = StateLock.Acquire(settings, LockTimeout, previewWithout: false, log, ct);
+        if (locked.ExitCode is { } lockFailed) return lockFailed;
+        var runLock = locked.Lock!;
 
         using (runLock)
         {
