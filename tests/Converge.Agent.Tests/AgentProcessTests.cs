@@ -109,7 +109,7 @@ public class AgentProcessTests
 
         git.Commit(git.Files(("motd", "hello again")), "second");
         agent.Signal(PosixSignal.SIGHUP);
-        agent.WaitFor(() => git.Read("motd") == "hello again\n", "the run SIGHUP asked for", seconds: 15);
+        agent.WaitFor(() => git.Read("motd") == "hello again\n", "the run SIGHUP asked for", seconds: 60); // a bound, not a speed test: the 10-minute interval means only the SIGHUP explains a run
         agent.WaitForLog("Run requested (SIGHUP)");
         agent.HasExited.ShouldBeFalse();
     }
